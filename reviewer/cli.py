@@ -1,0 +1,255 @@
+"""The ``reviewer`` command: a thin click layer over ``reviewer.core``.
+
+Each command parses its options, makes one core call and prints the result. Errors the user can
+act on are one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+import click
+
+from reviewer import __version__
+from reviewer.core.exporter import EXPORT_FORMATS, export
+from reviewer.core.importer import FORMATS, import_paths
+from reviewer.core.model import ReviewerError, Status
+from reviewer.core.store import Store
+
+DEFAULT_DB = Path("annotations") / "reviewer.db"
+
+
+def default_reviewer() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (some containers): still a usable default
+        return "reviewer"
+
+
+class _Cli(click.Group):
+    """Turns the errors a user can act on into one line and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ReviewerError as exc:
+            raise click.ClickException(str(exc)) from None
+        except BrokenPipeError:
+            # The reader went away (`reviewer export | head`): stop quietly, as cat does.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(141)
+        except sqlite3.Error as exc:
+            raise click.ClickException(f"{ctx.obj.db_path}: database error: {exc}") from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+
+
+class Context:
+    def __init__(self, db_path: Path, reviewer: str) -> None:
+        self.db_path = db_path
+        self.reviewer = reviewer
+
+    def store(self) -> Store:
+        return Store(self.db_path)
+
+
+@click.group(cls=_Cli, invoke_without_command=True)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="REVIEWER_DB",
+    default=DEFAULT_DB,
+    show_default=True,
+    help="The database file (env REVIEWER_DB).",
+)
+@click.option(
+    "--reviewer",
+    "reviewer",
+    envvar="REVIEWER_NAME",
+    default=default_reviewer,
+    help="Your reviewer name (env REVIEWER_NAME; default: your login name).",
+)
+@click.version_option(__version__, prog_name="reviewer")
+@click.pass_context
+def cli(ctx: click.Context, db_path: Path, reviewer: str) -> None:
+    """Annotate clinical and pharmacovigilance case reports from the keyboard.
+
+    Without a command, opens the app on the database.
+    """
+    if not reviewer.strip():
+        raise click.BadParameter("must not be empty", param_hint="--reviewer")
+    ctx.obj = Context(db_path, reviewer.strip())
+    if ctx.invoked_subcommand is None:
+        from reviewer.tui.app import run  # imported here: the other commands need no Textual
+
+        try:
+            run(ctx.obj.db_path, ctx.obj.reviewer)
+        except ReviewerError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="How to read the files; auto goes by extension (.txt, .jsonl).",
+)
+@click.option(
+    "--reviewer",
+    "override",
+    default=None,
+    help="Import every span as this reviewer's (default: the span's or line's own "
+    "reviewer, else yours).",
+)
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the files.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Skip malformed records and keep the rest of the file, counting what was skipped.",
+)
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Import only when the database holds no reports yet (used by make run).",
+)
+@click.pass_obj
+def import_command(
+    obj: Context,
+    paths: tuple[Path, ...],
+    fmt: str,
+    override: str | None,
+    encoding: str,
+    skip_invalid: bool,
+    if_empty: bool,
+) -> None:
+    """Import case reports (.txt files, folders) and annotations (JSONL).
+
+    A report is known by its id: the JSONL "id", or a file's path relative to the folder given,
+    without extension. Importing the same thing twice changes nothing. Each file is one
+    transaction: a malformed line stops the import and nothing from that file is kept.
+    """
+    with obj.store() as store:
+        if if_empty and store.report_count():
+            click.echo(
+                f"{obj.db_path} already holds {store.report_count()} reports; nothing imported.",
+                err=True,
+            )
+            return
+        total = sum(p.stat().st_size for p in _files(paths))
+        with _progress(total) as bar:
+            summary = import_paths(
+                store,
+                list(paths),
+                fmt=fmt,
+                reviewer=obj.reviewer,
+                reviewer_override=override,
+                encoding=encoding,
+                skip_invalid=skip_invalid,
+                progress=bar.update,
+            )
+    for error in summary.errors:
+        click.echo(f"skipped: {error}", err=True)
+    click.echo(summary.line())
+
+
+def _files(paths: tuple[Path, ...]) -> list[Path]:
+    return [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+def _progress(total: int):
+    """A progress bar on stderr for long imports, only when stderr is a terminal."""
+    if total < 2_000_000 or not sys.stderr.isatty():
+        return _NoBar()
+    return click.progressbar(length=total, label="Importing", file=sys.stderr)
+
+
+@cli.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(EXPORT_FORMATS)),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: one report per line with its spans; spans: one annotation per line with context.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here (atomically) instead of to stdout.",
+)
+@click.option("--label", default=None, help="Only spans with this label.")
+@click.option("--reviewer", "by_reviewer", default=None, help="Only this reviewer's spans.")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in Status]),
+    default=None,
+    help="Only reports with this status (for --reviewer, or for anyone).",
+)
+@click.pass_obj
+def export_command(
+    obj: Context,
+    fmt: str,
+    output: Path | None,
+    label: str | None,
+    by_reviewer: str | None,
+    status: str | None,
+) -> None:
+    """Export reports and annotations."""
+    with obj.store() as store:
+        n = export(store, fmt, output, label=label, reviewer=by_reviewer, status=status)
+    if output is not None:
+        click.echo(f"Wrote {n} line{'s' * (n != 1)} to {output}.", err=True)
+
+
+@cli.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_obj
+def stats_command(obj: Context, as_json: bool) -> None:
+    """Counts of reports, and of spans per label, reviewer and status."""
+    with obj.store() as store:
+        stats = store.stats()
+    if as_json:
+        click.echo(json.dumps(stats, indent=2, ensure_ascii=False))
+        return
+    click.echo(
+        f"{stats['reports']} reports ({stats['duplicates']} duplicates), {stats['spans']} spans"
+    )
+    for title, counts in (("label", stats["labels"]), ("reviewer", stats["reviewers"])):
+        if counts:
+            click.echo(f"\nspans by {title}:")
+            for key, n in counts.items():
+                click.echo(f"  {key:<20} {n:>8}")
+    if stats["status"]:
+        click.echo("\nstatus by reviewer:")
+        for reviewer, counts in stats["status"].items():
+            parts = ", ".join(f"{s} {n}" for s, n in counts.items())
+            click.echo(f"  {reviewer:<20} {parts}")
+
+
+def main() -> None:
+    cli(prog_name="reviewer")

@@ -1,0 +1,44 @@
+"""What a format reader hands to the importer, before normalisation and validation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reviewer.core.model import ReviewerError
+
+
+class LineError(ReviewerError):
+    """A malformed record; ``line`` is 1-based (``None`` for a whole-file problem)."""
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+@dataclass
+class SpanRecord:
+    """A span as a file states it: offsets into the record's raw text, end exclusive."""
+
+    start: int
+    end: int
+    label: str
+    text: str | None = None
+    id: str | None = None
+    reviewer: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass
+class ReportRecord:
+    """One report as read from a file, with the spans that came with it."""
+
+    id: str
+    raw_text: str
+    source: str
+    line: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    spans: list[SpanRecord] = field(default_factory=list)
+    annotator: str | None = None

@@ -1,0 +1,125 @@
+"""reviewer's own JSONL: one report per line, spans in the spaCy/Prodigy ``{start, end, label}``
+form, which is also what spaCy and Prodigy span loaders read.
+
+Written as::
+
+    {"id": ..., "text": ..., "meta": {...},
+     "spans": [{"id", "start", "end", "label", "text", "reviewer", "attributes", "note"}]}
+
+Read: ``text`` is required; ``id``, ``meta``, ``spans`` and ``_annotator_id`` are optional; span
+``text``, ``id``, ``reviewer``, ``attributes`` and ``note`` are optional and checked when given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from reviewer.core.formats.base import LineError, ReportRecord, SpanRecord
+from reviewer.core.model import Report, Span, sha256_text
+from reviewer.core.text import context, read_text_file
+
+
+def read(path: Path, *, encoding: str = "utf-8") -> Iterator[ReportRecord]:
+    """One record per non-blank line; a malformed line raises ``LineError`` naming it."""
+    content = read_text_file(path, encoding=encoding)
+    # Split on LF only: U+2028 and friends are legal unescaped inside JSON strings.
+    for number, line in enumerate(content.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if line.strip():
+            yield parse_line(line, number, path)
+
+
+def parse_line(line: str, number: int, path: Path) -> ReportRecord:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise LineError(f"not valid JSON: {exc.msg} (column {exc.colno})", number) from None
+    if not isinstance(obj, dict):
+        raise LineError('expected a JSON object with a "text" field', number)
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise LineError('"text" is missing or not a string', number)
+    report_id = obj.get("id")
+    if report_id is None:
+        report_id = f"{path.stem}-{sha256_text(text)[:12]}"
+    elif isinstance(report_id, bool) or not isinstance(report_id, str | int):
+        raise LineError('"id" must be a string or an integer', number)
+    meta = obj.get("meta", {})
+    if not isinstance(meta, dict):
+        raise LineError('"meta" must be an object', number)
+    annotator = obj.get("_annotator_id")
+    if annotator is not None and not isinstance(annotator, str):
+        raise LineError('"_annotator_id" must be a string', number)
+    spans = obj.get("spans") or []
+    if not isinstance(spans, list):
+        raise LineError('"spans" must be a list', number)
+    return ReportRecord(
+        id=str(report_id).strip(),
+        raw_text=text,
+        source=f"{path}:{number}",
+        line=number,
+        meta=dict(meta),
+        spans=[_span(s, i, number) for i, s in enumerate(spans)],
+        annotator=annotator,
+    )
+
+
+def _span(obj: Any, index: int, number: int) -> SpanRecord:
+    where = f"span {index + 1}"
+    if not isinstance(obj, dict):
+        raise LineError(f"{where} must be an object with start, end and label", number)
+    start, end, label = obj.get("start"), obj.get("end"), obj.get("label")
+    for name, value in (("start", start), ("end", end)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise LineError(f'{where}: "{name}" must be an integer', number)
+    if not isinstance(label, str) or not label:
+        raise LineError(f'{where}: "label" must be a non-empty string', number)
+    checks = {"text": str, "id": str, "reviewer": str, "note": str, "attributes": dict}
+    for name, kind in checks.items():
+        if obj.get(name) is not None and not isinstance(obj[name], kind):
+            raise LineError(f'{where}: "{name}" must be a {kind.__name__}', number)
+    return SpanRecord(
+        start=start,
+        end=end,
+        label=label,
+        text=obj.get("text"),
+        id=obj.get("id"),
+        reviewer=obj.get("reviewer") or None,
+        attributes=dict(obj.get("attributes") or {}),
+        note=obj.get("note") or "",
+    )
+
+
+def dumps(obj: dict[str, Any]) -> str:
+    """One JSONL line: UTF-8 as is (no \\u escapes), keys in the order given."""
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def report_lines(items: Iterable[tuple[Report, list[Span]]]) -> Iterator[str]:
+    """One line per report with its spans."""
+    for report, spans in items:
+        yield (
+            dumps(
+                {
+                    "id": report.id,
+                    "text": report.text,
+                    "meta": report.export_meta(),
+                    "spans": [s.to_dict() for s in spans],
+                }
+            )
+            + "\n"
+        )
+
+
+def span_lines(items: Iterable[tuple[Report, list[Span]]]) -> Iterator[str]:
+    """One line per span, with its report id and 40 characters of context either side."""
+    for report, spans in items:
+        for span in spans:
+            left, right = context(report.text, span.start, span.end)
+            yield (
+                dumps({"report_id": report.id, **span.to_dict(), "left": left, "right": right})
+                + "\n"
+            )

@@ -1,0 +1,330 @@
+"""Import: find files, read them with their format's reader, normalise, validate and store.
+
+Each file is one transaction: a malformed record stops the import with ``file:line: reason`` and
+nothing from that file is kept, unless ``skip_invalid`` is set, in which case the bad record is
+counted and the rest of the file kept.
+
+A report is known by its id. The same id with the same text again adds no report (spans that come
+with it attach to the stored one); the same id with another text is an error naming both sources;
+another id with an identical text is stored and marked as a duplicate of the first. A span that
+comes without an id gets one derived from its report, reviewer, offsets, label and how many
+identical spans came before it in the file, so importing the same file twice changes nothing
+while two identical spans in one file are both kept.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reviewer.core.formats import jsonl as jsonl_format
+from reviewer.core.formats import text as text_format
+from reviewer.core.formats.base import LineError, ReportRecord, SpanRecord
+from reviewer.core.model import (
+    Report,
+    ReviewerError,
+    Span,
+    ValidationError,
+    now_iso,
+    validate_span,
+)
+from reviewer.core.store import Store
+from reviewer.core.text import normalise, parse_header
+
+FORMATS = ("auto", "text", "jsonl")
+_EXTENSIONS = {".txt": "text", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_SPAN_NAMESPACE = uuid.UUID("9a7c1d2e-4b1f-5c3a-9e8d-6f0b2a4c8e11")
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, for the one summary line."""
+
+    files: int = 0
+    reports: int = 0
+    spans: int = 0
+    present_ids: set[str] = field(default_factory=set)
+    spans_already_present: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+    formats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def already_present(self) -> int:
+        """Reports that were stored before this import began."""
+        return len(self.present_ids)
+
+    def line(self) -> str:
+        text = (
+            f"Imported {self.reports} report{'s' * (self.reports != 1)} and {self.spans} "
+            f"span{'s' * (self.spans != 1)} from {self.files} file{'s' * (self.files != 1)}"
+        )
+        if self.formats:
+            text += " (" + ", ".join(f"{n} {f}" for f, n in sorted(self.formats.items())) + ")"
+        text += (
+            f"; {self.already_present} already present, {self.duplicates} "
+            f"duplicate{'s' * (self.duplicates != 1)} of other reports, "
+            f"{len(self.errors)} error{'s' * (len(self.errors) != 1)}"
+        )
+        if self.spans_already_present:
+            text += f", {self.spans_already_present} spans already present"
+        if self.skipped:
+            text += f", {self.skipped} invalid record{'s' * (self.skipped != 1)} skipped"
+        return text + "."
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    path: Path
+    format: str
+    report_id: str  # for one-report formats: the id derived from the path
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+
+def collect(paths: list[Path], fmt: str = "auto") -> list[ImportFile]:
+    """The files to import from files and folders (recursively), text before JSONL so that a
+    folder's annotation files attach to its reports. Errors name the path that cannot be used."""
+    if fmt not in FORMATS:
+        raise ReviewerError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    found: list[ImportFile] = []
+    for path in paths:
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                rel = file.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                kind = _EXTENSIONS.get(file.suffix.lower())
+                if kind and fmt in ("auto", kind):
+                    found.append(ImportFile(file, kind, rel.with_suffix("").as_posix()))
+        elif path.is_file():
+            kind = fmt if fmt != "auto" else _EXTENSIONS.get(path.suffix.lower(), "")
+            if not kind:
+                raise ReviewerError(
+                    f"{path}: cannot tell the format from the extension; use --format"
+                )
+            found.append(ImportFile(path, kind, path.stem))
+        else:
+            raise ReviewerError(f"{path}: no such file or folder")
+    if not found:
+        raise ReviewerError(
+            f"no {'importable' if fmt == 'auto' else fmt} files in "
+            + ", ".join(str(p) for p in paths)
+        )
+    order = {"text": 0, "jsonl": 1}
+    return sorted(found, key=lambda f: order[f.format])
+
+
+def read_records(file: ImportFile, encoding: str) -> Iterator[ReportRecord]:
+    if file.format == "text":
+        return text_format.read(file.path, file.report_id, encoding=encoding)
+    return jsonl_format.read(file.path, encoding=encoding)
+
+
+def import_paths(
+    store: Store,
+    paths: list[Path],
+    *,
+    fmt: str = "auto",
+    reviewer: str,
+    reviewer_override: str | None = None,
+    encoding: str = "utf-8",
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import every file found under ``paths``; see the module docstring for the rules.
+
+    ``reviewer`` owns spans that name no reviewer of their own; ``reviewer_override`` (the
+    import command's ``--reviewer``) owns every imported span.
+    """
+    summary = ImportSummary()
+    for file in collect(paths, fmt):
+        importer = _FileImport(store, file, reviewer, reviewer_override, skip_invalid, summary)
+        importer.run(encoding)
+        summary.files += 1
+        summary.formats[file.format] = summary.formats.get(file.format, 0) + 1
+        if progress:
+            progress(file.size)
+    return summary
+
+
+class _FileImport:
+    """The import of one file, in one transaction."""
+
+    def __init__(
+        self,
+        store: Store,
+        file: ImportFile,
+        reviewer: str,
+        override: str | None,
+        skip_invalid: bool,
+        summary: ImportSummary,
+    ) -> None:
+        self.store, self.file, self.summary = store, file, summary
+        self.reviewer, self.override, self.skip_invalid = reviewer, override, skip_invalid
+        self.seen: dict[str, Report] = {}  # reports stored by this file, by id
+        self.by_sha: dict[str, str] = {}
+        self.occurrences: dict[tuple, int] = {}
+
+    def run(self, encoding: str) -> None:
+        counts = (
+            self.summary.reports,
+            self.summary.spans,
+            set(self.summary.present_ids),
+            self.summary.spans_already_present,
+            self.summary.duplicates,
+        )
+        try:
+            with self.store.write():
+                records = read_records(self.file, encoding)
+                while True:
+                    try:
+                        record = next(records)
+                    except StopIteration:
+                        break
+                    except LineError as exc:
+                        self._fail(exc.reason, exc.line)
+                        if exc.line is None:
+                            break
+                        continue
+                    try:
+                        self._import(record)
+                    except ValidationError as exc:
+                        self._fail(str(exc), record.line)
+                self.store._log_action(self.reviewer, "import", None, str(self.file.path))
+        except ReviewerError:
+            (
+                self.summary.reports,
+                self.summary.spans,
+                self.summary.present_ids,
+                self.summary.spans_already_present,
+                self.summary.duplicates,
+            ) = counts
+            raise
+
+    def _fail(self, reason: str, line: int | None) -> None:
+        where = f"{self.file.path}:{line}" if line is not None else str(self.file.path)
+        if not self.skip_invalid:
+            raise ReviewerError(f"{where}: {reason}")
+        self.summary.skipped += 1
+        self.summary.errors.append(f"{where}: {reason}")
+
+    def _import(self, record: ReportRecord) -> None:
+        norm = normalise(record.raw_text)
+        report = self._report(record, norm.text)
+        spans = [self._span(report, record, s, norm) for s in record.spans]
+        stored = self.seen.get(report.id) or self.store.get_report(report.id)
+        if stored is not None and stored.sha256 != report.sha256:
+            raise ValidationError(
+                f"report id {report.id!r} is already stored with a different text "
+                f"(from {stored.source or 'an earlier import'}; this one from {report.source})"
+            )
+        new_spans = self._new_spans(spans)  # checked before anything of the record is written
+        if stored is None:
+            self._insert_report(report)
+        elif report.id not in self.seen:
+            self.summary.present_ids.add(report.id)
+        self.store.insert_spans(new_spans)
+        self.summary.spans += len(new_spans)
+
+    def _report(self, record: ReportRecord, text: str) -> Report:
+        meta = {**parse_header(text), **record.meta}
+        authors = meta.pop("authors", ())
+        if isinstance(authors, str):
+            authors = [a.strip() for a in authors.split(",") if a.strip()]
+        fields = {k: str(meta.pop(k, "") or "") for k in ("title", "journal", "published", "doi")}
+        source = str(meta.pop("source", "") or record.source)
+        return Report(
+            id=record.id,
+            text=text,
+            source=source,
+            authors=tuple(str(a) for a in authors),
+            meta=meta,
+            imported_at=now_iso(),
+            **fields,
+        )
+
+    def _span(self, report: Report, record: ReportRecord, rec: SpanRecord, norm) -> Span:
+        where = f"span {rec.start}-{rec.end}"
+        if rec.text is not None and 0 <= rec.start < rec.end <= norm.original_length:
+            actual = record.raw_text[rec.start : rec.end]
+            if actual != rec.text:
+                raise ValidationError(f"{where} says {rec.text!r} but the text there is {actual!r}")
+        label = self.store.labels.resolve(rec.label)
+        if label is None:
+            raise ValidationError(
+                f"{where}: label {rec.label!r} is not in the label schema "
+                f"({', '.join(self.store.labels.names)}); add it to labels.toml"
+            )
+        start, end = norm.map_offset(rec.start), norm.map_offset(rec.end)
+        reviewer = self.override or rec.reviewer or record.annotator or self.reviewer
+        span_id = rec.id or self._derived_id(report.id, reviewer, start, end, label)
+        span = Span(
+            report_id=report.id,
+            start=start,
+            end=end,
+            label=label,
+            text=report.text[start:end],
+            reviewer=reviewer,
+            id=span_id,
+            attributes=rec.attributes,
+            note=rec.note,
+            created_at=report.imported_at,
+            updated_at=report.imported_at,
+        )
+        if not 0 <= start < end <= len(report.text):
+            raise ValidationError(
+                f"{where} is outside the text (0-{norm.original_length}) or empty"
+            )
+        validate_span(span, report.text, self.store.labels)
+        return span
+
+    def _derived_id(self, report_id: str, reviewer: str, start: int, end: int, label: str) -> str:
+        key = (report_id, reviewer, start, end, label)
+        n = self.occurrences.get(key, 0)
+        self.occurrences[key] = n + 1
+        return str(uuid.uuid5(_SPAN_NAMESPACE, "\x1f".join(map(str, (*key, n)))))
+
+    def _insert_report(self, report: Report) -> None:
+        original = self.by_sha.get(report.sha256) or self._stored_with_sha(report.sha256)
+        if original is not None:
+            report = Report(**{**report.__dict__, "duplicate_of": original})
+            self.summary.duplicates += 1
+        else:
+            self.by_sha[report.sha256] = report.id
+        self.store.insert_report(report)
+        self.seen[report.id] = report
+        self.summary.reports += 1
+
+    def _stored_with_sha(self, sha: str) -> str | None:
+        row = self.store.conn.execute(
+            "SELECT id FROM reports WHERE sha256 = ? AND duplicate_of IS NULL ORDER BY seq LIMIT 1",
+            (sha,),
+        ).fetchone()
+        return row[0] if row else None
+
+    def _new_spans(self, spans: list[Span]) -> list[Span]:
+        if not spans:
+            return []
+        existing = self.store.spans_by_id([s.id for s in spans])
+        new: list[Span] = []
+        for span in spans:
+            old = existing.get(span.id)
+            if old is None:
+                new.append(span)
+                existing[span.id] = span
+            elif old.content() == span.content():
+                self.summary.spans_already_present += 1
+            else:
+                raise ValidationError(
+                    f"span id {span.id} is already stored with other content "
+                    f"({old.label} {old.start}-{old.end} in {old.report_id} by {old.reviewer})"
+                )
+        return new

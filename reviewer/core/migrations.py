@@ -1,0 +1,132 @@
+"""Versioned schema migrations (sqlite-utils ``Migrations``), applied when a store opens.
+
+The tables are plain and named for a reader of the ``sqlite3`` shell or Datasette: offsets are
+``start_char``/``end_char`` (``end`` is an SQL keyword), JSON lives in TEXT columns, timestamps are
+ISO 8601 UTC strings. Never edit a migration that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("reviewer")
+
+
+@migrations(name="0001_initial")
+def initial(db: Database) -> None:
+    # Statement by statement: executescript() would commit in the middle of the migration.
+    for statement in _INITIAL.split(";\n\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+_INITIAL = """
+-- One row per imported case report. seq is the import order and the FTS rowid; id is the
+-- stable name users see (file path without extension, or the JSONL id).
+CREATE TABLE reports (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL DEFAULT '',
+    journal TEXT NOT NULL DEFAULT '',
+    published TEXT NOT NULL DEFAULT '',
+    doi TEXT NOT NULL DEFAULT '',
+    authors TEXT NOT NULL DEFAULT '[]',
+    meta TEXT NOT NULL DEFAULT '{}',
+    text TEXT NOT NULL,
+    length INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    duplicate_of TEXT REFERENCES reports(id),
+    imported_at TEXT NOT NULL
+);
+
+CREATE INDEX reports_by_sha256 ON reports(sha256);
+
+-- One row per annotation. Offsets are code points into reports.text, end exclusive.
+CREATE TABLE spans (
+    id TEXT PRIMARY KEY,
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    start_char INTEGER NOT NULL,
+    end_char INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    text TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    note TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    CHECK (start_char >= 0 AND start_char < end_char)
+);
+
+CREATE INDEX spans_by_report ON spans(report_id, start_char);
+
+-- Where each reviewer stands with each report; no row means todo.
+CREATE TABLE review_status (
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    reviewer TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'todo'
+        CHECK (status IN ('todo', 'in_progress', 'done', 'flagged')),
+    flag_reason TEXT NOT NULL DEFAULT '',
+    seconds_spent REAL NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (report_id, reviewer)
+);
+
+-- The append-only log. One row in actions per user action (one transaction); one row in events
+-- per span it changed, with the span before and after as JSON (NULL when absent). An undo or
+-- redo is an action of its own whose target is the edit it reverts or replays.
+CREATE TABLE actions (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('edit', 'undo', 'redo', 'status', 'import')),
+    target INTEGER REFERENCES actions(id),
+    summary TEXT NOT NULL DEFAULT ''
+);
+
+CREATE INDEX actions_by_reviewer ON actions(reviewer, kind);
+
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    action_id INTEGER NOT NULL REFERENCES actions(id),
+    at TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    action TEXT NOT NULL,
+    report_id TEXT,
+    span_id TEXT,
+    before TEXT,
+    after TEXT
+);
+
+CREATE INDEX events_by_action ON events(action_id);
+
+CREATE TRIGGER actions_append_only_update BEFORE UPDATE ON actions
+BEGIN SELECT RAISE(ABORT, 'the action log is append-only'); END;
+
+CREATE TRIGGER actions_append_only_delete BEFORE DELETE ON actions
+BEGIN SELECT RAISE(ABORT, 'the action log is append-only'); END;
+
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+
+-- Trigram full-text index over report text, kept current by triggers (for search).
+CREATE VIRTUAL TABLE reports_fts USING fts5(
+    text, content='reports', content_rowid='seq', tokenize='trigram'
+);
+
+CREATE TRIGGER reports_fts_insert AFTER INSERT ON reports
+BEGIN INSERT INTO reports_fts(rowid, text) VALUES (new.seq, new.text); END;
+
+CREATE TRIGGER reports_fts_delete AFTER DELETE ON reports
+BEGIN INSERT INTO reports_fts(reports_fts, rowid, text) VALUES ('delete', old.seq, old.text); END;
+
+CREATE TRIGGER reports_fts_update AFTER UPDATE OF text ON reports
+BEGIN
+    INSERT INTO reports_fts(reports_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+    INSERT INTO reports_fts(rowid, text) VALUES (new.seq, new.text);
+END
+"""

@@ -1,0 +1,226 @@
+"""The domain model: reports, spans, review statuses and the label schema.
+
+Everything here is a frozen dataclass: a value that is read from the store or a file, validated
+once, and passed around without anyone changing it. Changing a span means making a new one
+(``dataclasses.replace``) and handing it to the store, which records the before and after.
+
+Offsets are Unicode code points into ``Report.text``, end exclusive, exactly as Python slices
+them: ``report.text[span.start:span.end] == span.text`` always holds for a stored span.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class ReviewerError(Exception):
+    """An error the user can act on; the CLI prints its message as one line, no traceback."""
+
+
+class ValidationError(ReviewerError):
+    """A report or span that breaks the model's rules."""
+
+
+class Status(StrEnum):
+    """Where one reviewer stands with one report."""
+
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    FLAGGED = "flagged"
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with microseconds, the form every timestamp is stored in."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def sha256_text(text: str) -> str:
+    """The hex sha256 of ``text`` encoded as UTF-8: a report's fingerprint."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Report:
+    """One case report, as stored.
+
+    ``text`` is the whole imported document after normalisation (see ``core.text``) and never
+    changes afterwards. ``id`` is stable: the JSONL ``id`` or the file's path relative to the
+    imported folder, without its extension. ``meta`` holds whatever else is known (authors,
+    affiliation, any keys a JSONL line brought); the common bibliographic fields have their own
+    attributes so the store can give them their own columns.
+    """
+
+    id: str
+    text: str
+    source: str = ""
+    title: str = ""
+    journal: str = ""
+    published: str = ""
+    doi: str = ""
+    authors: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+    sha256: str = ""
+    imported_at: str = ""
+    duplicate_of: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.id or not self.id.strip():
+            raise ValidationError("a report needs a non-empty id")
+        if not self.sha256:
+            object.__setattr__(self, "sha256", sha256_text(self.text))
+
+    @property
+    def display_title(self) -> str:
+        """The title, or the first non-empty line of the text when the report has no header."""
+        if self.title:
+            return self.title
+        for line in self.text.splitlines():
+            if line.strip():
+                line = line.strip()
+                return line if len(line) <= 100 else line[:99] + "…"
+        return self.id
+
+    def citation(self) -> str:
+        """A one-line citation: title, journal, date and DOI, whichever are known."""
+        parts = [self.display_title]
+        parts += [p for p in (self.journal, self.published) if p]
+        if self.doi:
+            parts.append(f"doi:{self.doi}")
+        return ". ".join(parts)
+
+    def export_meta(self) -> dict[str, Any]:
+        """All metadata as one dict, the form written to JSONL (empty fields left out)."""
+        out: dict[str, Any] = {}
+        for key in ("title", "journal", "published", "doi"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        if self.authors:
+            out["authors"] = list(self.authors)
+        if self.source:
+            out["source"] = self.source
+        out.update(self.meta)
+        return out
+
+
+@dataclass(frozen=True)
+class Span:
+    """A labelled stretch of a report's text, made by one reviewer.
+
+    ``start`` and ``end`` are code-point offsets, end exclusive; ``text`` is the covered slice,
+    kept so that an export can be checked against its offsets by anyone. ``attributes`` holds
+    flags such as ``negated``; ``note`` is free text.
+    """
+
+    report_id: str
+    start: int
+    end: int
+    label: str
+    text: str
+    reviewer: str
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    attributes: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+    created_at: str = ""
+    updated_at: str = ""
+
+    def content(self) -> tuple[Any, ...]:
+        """What makes two spans the same annotation, times aside."""
+        return (
+            self.report_id,
+            self.start,
+            self.end,
+            self.label,
+            self.text,
+            self.reviewer,
+            tuple(sorted(self.attributes.items())),
+            self.note,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The span as written to JSONL exports (no timestamps, so exports are reproducible)."""
+        return {
+            "id": self.id,
+            "start": self.start,
+            "end": self.end,
+            "label": self.label,
+            "text": self.text,
+            "reviewer": self.reviewer,
+            "attributes": dict(self.attributes),
+            "note": self.note,
+        }
+
+
+def validate_span(span: Span, text: str, labels: LabelSchema) -> None:
+    """Raise ``ValidationError`` unless ``span`` fits ``text`` and ``labels``.
+
+    The rules: ``0 <= start < end <= len(text)``, the covered text equals the slice, the label is
+    in the schema and the reviewer is named.
+    """
+    if not (isinstance(span.start, int) and isinstance(span.end, int)):
+        raise ValidationError(f"span offsets must be integers, got {span.start!r}, {span.end!r}")
+    if not 0 <= span.start < span.end <= len(text):
+        raise ValidationError(
+            f"span {span.start}-{span.end} is outside the text (0-{len(text)}) or empty"
+        )
+    actual = text[span.start : span.end]
+    if span.text != actual:
+        raise ValidationError(
+            f"span {span.start}-{span.end} says {span.text!r} but the text there is {actual!r}"
+        )
+    if span.label not in labels:
+        raise ValidationError(
+            f"label {span.label!r} is not in the label schema ({', '.join(labels.names)})"
+        )
+    if not span.reviewer:
+        raise ValidationError("a span needs a reviewer")
+
+
+@dataclass(frozen=True)
+class Label:
+    """One label of the schema: its name, the key that applies it, and its colour."""
+
+    name: str
+    key: str
+    color: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class LabelSchema:
+    """The labels a workspace uses, in key order. See ``core.schema`` for loading and defaults."""
+
+    labels: tuple[Label, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(label.name for label in self.labels)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def get(self, name: str) -> Label | None:
+        return next((label for label in self.labels if label.name == name), None)
+
+    def resolve(self, name: str) -> str | None:
+        """The schema's spelling of ``name``, matched without regard to case (``DRUG`` -> drug)."""
+        folded = name.casefold()
+        return next((n for n in self.names if n.casefold() == folded), None)
+
+
+@dataclass(frozen=True)
+class ReviewStatus:
+    """One reviewer's progress on one report."""
+
+    report_id: str
+    reviewer: str
+    status: Status = Status.TODO
+    seconds_spent: float = 0.0
+    flag_reason: str = ""
+    updated_at: str = ""

@@ -1,0 +1,574 @@
+"""The SQLite store: reports, spans, review status and the append-only action log.
+
+One ``Store`` wraps one connection and belongs to the thread that opened it (open another in a
+worker thread). The database runs in WAL mode with ``synchronous=NORMAL``, a busy timeout and
+foreign keys on, so several processes can share it. Every user action is one ``BEGIN IMMEDIATE``
+transaction that changes the spans and appends to the log together: once a call returns, the
+change is committed and survives the process being killed.
+
+Undo and redo are derived from the log, so they work across restarts: each reviewer's stack is
+the sequence of their ``edit`` actions, minus those an ``undo`` action reverted, plus those a
+``redo`` replayed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from reviewer.core.migrations import migrations
+from reviewer.core.model import (
+    LabelSchema,
+    Report,
+    ReviewerError,
+    ReviewStatus,
+    Span,
+    Status,
+    now_iso,
+    validate_span,
+)
+from reviewer.core.schema import load_schema
+
+BUSY_TIMEOUT_MS = 15_000
+
+_SPAN_COLUMNS = (
+    "id, report_id, start_char, end_char, label, text, reviewer, attributes, note, "
+    "created_at, updated_at"
+)
+_REPORT_COLUMNS = (
+    "id, text, source, title, journal, published, doi, authors, meta, sha256, imported_at, "
+    "duplicate_of"
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One span before and after an action (``None`` where it did not exist)."""
+
+    before: Span | None
+    after: Span | None
+
+    @property
+    def report_id(self) -> str:
+        span = self.after or self.before
+        assert span is not None
+        return span.report_id
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action, undo or redo did: its log id and the spans it changed."""
+
+    action_id: int
+    kind: str
+    changes: tuple[Change, ...]
+
+
+def span_from_row(row: sqlite3.Row | tuple) -> Span:
+    """A ``Span`` from a row selected with ``_SPAN_COLUMNS``."""
+    sid, rid, start, end, label, text, reviewer, attrs, note, created, updated = row
+    return Span(
+        report_id=rid,
+        start=start,
+        end=end,
+        label=label,
+        text=text,
+        reviewer=reviewer,
+        id=sid,
+        attributes=json.loads(attrs) if attrs != "{}" else {},
+        note=note,
+        created_at=created,
+        updated_at=updated,
+    )
+
+
+def report_from_row(row: sqlite3.Row | tuple) -> Report:
+    """A ``Report`` from a row selected with ``_REPORT_COLUMNS``."""
+    rid, text, source, title, journal, published, doi, authors, meta, sha, at, dup = row
+    return Report(
+        id=rid,
+        text=text,
+        source=source,
+        title=title,
+        journal=journal,
+        published=published,
+        doi=doi,
+        authors=tuple(json.loads(authors)),
+        meta=json.loads(meta),
+        sha256=sha,
+        imported_at=at,
+        duplicate_of=dup,
+    )
+
+
+def span_json(span: Span | None) -> str | None:
+    """A span as the JSON kept in the event log (every field, times included)."""
+    if span is None:
+        return None
+    return json.dumps(
+        {
+            **span.to_dict(),
+            "report_id": span.report_id,
+            "created_at": span.created_at,
+            "updated_at": span.updated_at,
+        },
+        ensure_ascii=False,
+    )
+
+
+def span_from_json(data: str | None) -> Span | None:
+    if data is None:
+        return None
+    d = json.loads(data)
+    return Span(
+        report_id=d["report_id"],
+        start=d["start"],
+        end=d["end"],
+        label=d["label"],
+        text=d["text"],
+        reviewer=d["reviewer"],
+        id=d["id"],
+        attributes=d["attributes"],
+        note=d["note"],
+        created_at=d["created_at"],
+        updated_at=d["updated_at"],
+    )
+
+
+def span_params(span: Span) -> tuple:
+    return (
+        span.id,
+        span.report_id,
+        span.start,
+        span.end,
+        span.label,
+        span.text,
+        span.reviewer,
+        json.dumps(span.attributes, ensure_ascii=False, sort_keys=True),
+        span.note,
+        span.created_at,
+        span.updated_at,
+    )
+
+
+class Store:
+    """The project database. Open it with ``Store(path)``; close it with ``close()``."""
+
+    def __init__(self, path: str | Path, *, labels: LabelSchema | None = None) -> None:
+        self.path = Path(path)
+        self.workspace = self.path.parent
+        self.labels = labels if labels is not None else load_schema(self.workspace)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self.conn = conn
+            self.db = Database(conn)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise ReviewerError(f"{path}: cannot open the database: {exc}") from None
+
+    def _migrate(self) -> None:
+        if not migrations.pending(self.db):
+            return
+        with self.write():
+            # Checked again under the write lock: another process may have just migrated.
+            migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken with ``BEGIN IMMEDIATE`` so writers queue on the busy
+        timeout instead of failing on a lock upgrade; commits on success, rolls back on error."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # --- reports ------------------------------------------------------------------------------
+
+    def report_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM reports").fetchone()[0]
+
+    def report_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM reports ORDER BY seq")]
+
+    def get_report(self, report_id: str) -> Report | None:
+        row = self.conn.execute(
+            f"SELECT {_REPORT_COLUMNS} FROM reports WHERE id = ?", (report_id,)
+        ).fetchone()
+        return report_from_row(row) if row else None
+
+    def report(self, report_id: str) -> Report:
+        report = self.get_report(report_id)
+        if report is None:
+            raise ReviewerError(f"no report with id {report_id!r}")
+        return report
+
+    def reports(self) -> Iterator[Report]:
+        """Every report, in import order."""
+        for row in self.conn.execute(f"SELECT {_REPORT_COLUMNS} FROM reports ORDER BY seq"):
+            yield report_from_row(row)
+
+    def report_summaries(self) -> list[dict[str, Any]]:
+        """Id, title, first line, length and duplicate link of each report, in import order,
+        without loading whole texts (for the queue)."""
+        rows = self.conn.execute(
+            "SELECT id, title, substr(text, 1, 200), length, duplicate_of, journal, published "
+            "FROM reports ORDER BY seq"
+        )
+        keys = ("id", "title", "head", "length", "duplicate_of", "journal", "published")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    # --- spans --------------------------------------------------------------------------------
+
+    def get_span(self, span_id: str) -> Span | None:
+        row = self.conn.execute(
+            f"SELECT {_SPAN_COLUMNS} FROM spans WHERE id = ?", (span_id,)
+        ).fetchone()
+        return span_from_row(row) if row else None
+
+    def spans(
+        self,
+        report_id: str | None = None,
+        *,
+        reviewer: str | None = None,
+        label: str | None = None,
+    ) -> list[Span]:
+        """Spans in document order, optionally only one report's, reviewer's or label's."""
+        where, params = _where(report_id=report_id, reviewer=reviewer, label=label)
+        sql = f"SELECT {_SPAN_COLUMNS} FROM spans {where} ORDER BY report_id, start_char, end_char"
+        return [span_from_row(row) for row in self.conn.execute(sql, params)]
+
+    def span_counts(self, reviewer: str | None = None) -> dict[str, Counter[str]]:
+        """For each report id, how many spans of each label (one reviewer's, or everyone's)."""
+        where, params = _where(reviewer=reviewer)
+        counts: dict[str, Counter[str]] = {}
+        sql = f"SELECT report_id, label, count(*) FROM spans {where} GROUP BY report_id, label"
+        for rid, label, n in self.conn.execute(sql, params):
+            counts.setdefault(rid, Counter())[label] = n
+        return counts
+
+    def add_span(self, span: Span) -> ActionResult:
+        """Validate and store a new span as one logged, undoable action."""
+        report = self.report(span.report_id)
+        validate_span(span, report.text, self.labels)
+        now = now_iso()
+        span = replace(span, created_at=now, updated_at=now)
+        return self._edit(span.reviewer, "add_span", [Change(None, span)])
+
+    def update_span(self, span_id: str, reviewer: str, **changes: Any) -> ActionResult:
+        """Change a span's offsets, label, attributes or note; the covered text follows the
+        offsets. One logged, undoable action."""
+        before = self._own_span(span_id, reviewer)
+        allowed = {"start", "end", "label", "attributes", "note"}
+        if set(changes) - allowed:
+            raise ReviewerError(f"cannot change {sorted(set(changes) - allowed)} of a span")
+        after = replace(before, **changes)
+        text = self.report(before.report_id).text
+        if after.start != before.start or after.end != before.end:
+            after = replace(after, text=text[after.start : after.end])
+        validate_span(after, text, self.labels)
+        after = replace(after, updated_at=now_iso())
+        return self._edit(reviewer, "update_span", [Change(before, after)])
+
+    def delete_span(self, span_id: str, reviewer: str) -> ActionResult:
+        """Delete a span; the log keeps it, so the deletion can be undone."""
+        before = self._own_span(span_id, reviewer)
+        return self._edit(reviewer, "delete_span", [Change(before, None)])
+
+    def _own_span(self, span_id: str, reviewer: str) -> Span:
+        span = self.get_span(span_id)
+        if span is None:
+            raise ReviewerError(f"no span with id {span_id!r}")
+        if span.reviewer != reviewer:
+            raise ReviewerError(f"span {span_id} belongs to {span.reviewer}, not {reviewer}")
+        return span
+
+    def _edit(self, reviewer: str, summary: str, changes: list[Change]) -> ActionResult:
+        with self.write():
+            action_id = self._log_action(reviewer, "edit", None, summary)
+            for change in changes:
+                self._apply(change)
+                self._log_event(action_id, reviewer, change)
+        return ActionResult(action_id, "edit", tuple(changes))
+
+    def _apply(self, change: Change) -> None:
+        if change.before is not None:
+            self.conn.execute("DELETE FROM spans WHERE id = ?", (change.before.id,))
+        if change.after is not None:
+            self.conn.execute(
+                f"INSERT INTO spans ({_SPAN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                span_params(change.after),
+            )
+
+    def _log_action(self, reviewer: str, kind: str, target: int | None, summary: str) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO actions (at, reviewer, kind, target, summary) VALUES (?, ?, ?, ?, ?)",
+            (now_iso(), reviewer, kind, target, summary),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def _log_event(self, action_id: int, reviewer: str, change: Change) -> None:
+        name = {
+            (True, False): "add_span",
+            (False, True): "delete_span",
+            (False, False): "update_span",
+        }[(change.before is None, change.after is None)]
+        self.conn.execute(
+            "INSERT INTO events (action_id, at, reviewer, action, report_id, span_id, before, "
+            "after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                action_id,
+                now_iso(),
+                reviewer,
+                name,
+                change.report_id,
+                (change.after or change.before).id,  # type: ignore[union-attr]
+                span_json(change.before),
+                span_json(change.after),
+            ),
+        )
+
+    # --- undo and redo ------------------------------------------------------------------------
+
+    def undo_stacks(self, reviewer: str) -> tuple[list[int], list[int]]:
+        """The reviewer's undo and redo stacks (edit action ids, most recent last), from the log."""
+        undo: list[int] = []
+        redo: list[int] = []
+        rows = self.conn.execute(
+            "SELECT id, kind, target FROM actions WHERE reviewer = ? "
+            "AND kind IN ('edit', 'undo', 'redo') ORDER BY id",
+            (reviewer,),
+        )
+        for action_id, kind, target in rows:
+            if kind == "edit":
+                undo.append(action_id)
+                redo.clear()
+            elif kind == "undo" and undo and undo[-1] == target:
+                redo.append(undo.pop())
+            elif kind == "redo" and redo and redo[-1] == target:
+                undo.append(redo.pop())
+        return undo, redo
+
+    def undo(self, reviewer: str) -> ActionResult | None:
+        """Revert the reviewer's latest edit not yet undone; ``None`` when there is none."""
+        return self._replay(reviewer, "undo")
+
+    def redo(self, reviewer: str) -> ActionResult | None:
+        """Replay the reviewer's latest undone edit; ``None`` when there is none."""
+        return self._replay(reviewer, "redo")
+
+    def _replay(self, reviewer: str, kind: str) -> ActionResult | None:
+        with self.write():
+            undo, redo = self.undo_stacks(reviewer)
+            stack = undo if kind == "undo" else redo
+            if not stack:
+                return None
+            target = stack[-1]
+            rows = self.conn.execute(
+                "SELECT before, after FROM events WHERE action_id = ? ORDER BY id", (target,)
+            ).fetchall()
+            recorded = [Change(span_from_json(b), span_from_json(a)) for b, a in rows]
+            if kind == "undo":
+                changes = [Change(c.after, c.before) for c in reversed(recorded)]
+            else:
+                changes = recorded
+            action_id = self._log_action(reviewer, kind, target, f"{kind} of action {target}")
+            for change in changes:
+                self._check_current(change, kind)
+                self._apply(change)
+                self._log_event(action_id, reviewer, change)
+        return ActionResult(action_id, kind, tuple(changes))
+
+    def _check_current(self, change: Change, kind: str) -> None:
+        span_id = (change.before or change.after).id  # type: ignore[union-attr]
+        current = self.get_span(span_id)
+        expected = change.before
+        if (current is None) != (expected is None) or (
+            current is not None and expected is not None and current.content() != expected.content()
+        ):
+            raise ReviewerError(f"cannot {kind}: span {span_id} has changed since")
+
+    # --- review status ------------------------------------------------------------------------
+
+    def status(self, report_id: str, reviewer: str) -> ReviewStatus:
+        row = self.conn.execute(
+            "SELECT status, seconds_spent, flag_reason, updated_at FROM review_status "
+            "WHERE report_id = ? AND reviewer = ?",
+            (report_id, reviewer),
+        ).fetchone()
+        if row is None:
+            return ReviewStatus(report_id, reviewer)
+        return ReviewStatus(report_id, reviewer, Status(row[0]), row[1], row[2], row[3])
+
+    def statuses(self, reviewer: str) -> dict[str, Status]:
+        """Each report's status for one reviewer (reports with no row are todo)."""
+        rows = self.conn.execute(
+            "SELECT report_id, status FROM review_status WHERE reviewer = ?", (reviewer,)
+        )
+        return {rid: Status(status) for rid, status in rows}
+
+    def set_status(
+        self,
+        report_id: str,
+        reviewer: str,
+        status: Status,
+        *,
+        reason: str = "",
+        add_seconds: float = 0.0,
+    ) -> ReviewStatus:
+        """Record a reviewer's status for a report (and time spent), logged as one action."""
+        self.report(report_id)
+        status = Status(status)
+        if status is Status.FLAGGED and not reason.strip():
+            raise ReviewerError("flagging a report needs a reason")
+        now = now_iso()
+        with self.write():
+            self.conn.execute(
+                "INSERT INTO review_status (report_id, reviewer, status, flag_reason, "
+                "seconds_spent, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (report_id, reviewer) DO UPDATE SET status = excluded.status, "
+                "flag_reason = excluded.flag_reason, "
+                "seconds_spent = seconds_spent + excluded.seconds_spent, "
+                "updated_at = excluded.updated_at",
+                (report_id, reviewer, status.value, reason, add_seconds, now),
+            )
+            self._log_action(
+                reviewer,
+                "status",
+                None,
+                json.dumps({"report_id": report_id, "status": status.value, "reason": reason}),
+            )
+        return self.status(report_id, reviewer)
+
+    # --- reading the log and counting ---------------------------------------------------------
+
+    def events(self, *, reviewer: str | None = None, limit: int | None = None) -> list[dict]:
+        where, params = _where(reviewer=reviewer)
+        sql = (
+            "SELECT id, action_id, at, reviewer, action, report_id, span_id, before, after "
+            f"FROM events {where} ORDER BY id"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        keys = (
+            "id",
+            "action_id",
+            "at",
+            "reviewer",
+            "action",
+            "report_id",
+            "span_id",
+            "before",
+            "after",
+        )
+        return [dict(zip(keys, row, strict=True)) for row in self.conn.execute(sql, params)]
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of reports, spans per label and reviewer, and statuses per reviewer."""
+        q = self.conn.execute
+        by_status: dict[str, dict[str, int]] = {}
+        for reviewer, status, n in q(
+            "SELECT reviewer, status, count(*) FROM review_status GROUP BY reviewer, status"
+        ):
+            by_status.setdefault(reviewer, {})[status] = n
+        reports = self.report_count()
+        for reviewer in set(by_status) | {r for (r,) in q("SELECT DISTINCT reviewer FROM spans")}:
+            counts = by_status.setdefault(reviewer, {})
+            counts["todo"] = reports - sum(n for s, n in counts.items() if s != "todo")
+        return {
+            "reports": reports,
+            "duplicates": q(
+                "SELECT count(*) FROM reports WHERE duplicate_of IS NOT NULL"
+            ).fetchone()[0],
+            "spans": q("SELECT count(*) FROM spans").fetchone()[0],
+            "labels": dict(q("SELECT label, count(*) FROM spans GROUP BY label ORDER BY label")),
+            "reviewers": dict(
+                q("SELECT reviewer, count(*) FROM spans GROUP BY reviewer ORDER BY reviewer")
+            ),
+            "status": {r: dict(sorted(c.items())) for r, c in sorted(by_status.items())},
+        }
+
+    def fts_report_ids(self, query: str) -> list[str]:
+        """Ids of reports whose text contains ``query`` (trigram FTS; 3+ characters)."""
+        phrase = '"' + query.replace('"', '""') + '"'
+        rows = self.conn.execute(
+            "SELECT r.id FROM reports_fts JOIN reports r ON r.seq = reports_fts.rowid "
+            "WHERE reports_fts MATCH ? ORDER BY r.seq",
+            (phrase,),
+        )
+        return [r[0] for r in rows]
+
+    def spans_by_id(self, span_ids: list[str]) -> dict[str, Span]:
+        """The stored spans among ``span_ids``, by id."""
+        found: dict[str, Span] = {}
+        for i in range(0, len(span_ids), 500):
+            chunk = span_ids[i : i + 500]
+            sql = f"SELECT {_SPAN_COLUMNS} FROM spans WHERE id IN ({','.join('?' * len(chunk))})"
+            for row in self.conn.execute(sql, chunk):
+                found[row[0]] = span_from_row(row)
+        return found
+
+    def insert_report(self, report: Report) -> None:
+        """Insert a new report, inside a transaction the caller holds (used by import)."""
+        self.conn.execute(
+            "INSERT INTO reports (id, source, title, journal, published, doi, authors, meta, "
+            "text, length, sha256, duplicate_of, imported_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                report.id,
+                report.source,
+                report.title,
+                report.journal,
+                report.published,
+                report.doi,
+                json.dumps(list(report.authors), ensure_ascii=False),
+                json.dumps(report.meta, ensure_ascii=False),
+                report.text,
+                len(report.text),
+                report.sha256,
+                report.duplicate_of,
+                report.imported_at,
+            ),
+        )
+
+    def insert_spans(self, spans: Iterable[Span]) -> None:
+        """Bulk insert, inside a transaction the caller holds (used by import)."""
+        self.conn.executemany(
+            f"INSERT INTO spans ({_SPAN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (span_params(s) for s in spans),
+        )
+
+
+def _where(**filters: str | None) -> tuple[str, list[str]]:
+    parts = [f"{column} = ?" for column, value in filters.items() if value is not None]
+    params = [value for value in filters.values() if value is not None]
+    return ("WHERE " + " AND ".join(parts) if parts else ""), params

@@ -1,0 +1,1 @@
+"""The Textual interface. It talks to ``reviewer.core`` only, never to SQL."""

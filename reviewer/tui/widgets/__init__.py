@@ -1,0 +1,1 @@
+"""Widgets grouped by screen area; none of them touches the store."""
