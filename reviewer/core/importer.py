@@ -14,9 +14,10 @@ while two identical spans in one file are both kept.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reviewer.core.formats import jsonl as jsonl_format
@@ -28,14 +29,23 @@ from reviewer.core.model import (
     Span,
     ValidationError,
     now_iso,
-    validate_span,
 )
 from reviewer.core.store import Store
 from reviewer.core.text import normalise, parse_header
 
 FORMATS = ("auto", "text", "jsonl")
 _EXTENSIONS = {".txt": "text", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-_SPAN_NAMESPACE = uuid.UUID("9a7c1d2e-4b1f-5c3a-9e8d-6f0b2a4c8e11")
+_SPAN_NAMESPACE = uuid.UUID("9a7c1d2e-4b1f-5c3a-9e8d-6f0b2a4c8e11").bytes
+
+
+def uuid5(name: str) -> str:
+    """``str(uuid.uuid5(_SPAN_NAMESPACE, name))``, without building a UUID object per span."""
+    digest = bytearray(hashlib.sha1(_SPAN_NAMESPACE + name.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
 
 Progress = Callable[[int], None]
 
@@ -172,6 +182,10 @@ class _FileImport:
         self.seen: dict[str, Report] = {}  # reports stored by this file, by id
         self.by_sha: dict[str, str] = {}
         self.occurrences: dict[tuple, int] = {}
+        # Rows are written in two bulk inserts when the file has been read: interleaving report
+        # rows (and their FTS trigger) with span rows makes SQLite several times slower.
+        self.new_reports: list[Report] = []
+        self.new_spans: dict[str, Span] = {}
 
     def run(self, encoding: str) -> None:
         counts = (
@@ -198,6 +212,8 @@ class _FileImport:
                         self._import(record)
                     except ValidationError as exc:
                         self._fail(str(exc), record.line)
+                self.store.insert_reports(self.new_reports)
+                self.store.insert_spans(self.new_spans.values())
                 self.store._log_action(self.reviewer, "import", None, str(self.file.path))
         except ReviewerError:
             (
@@ -226,12 +242,17 @@ class _FileImport:
                 f"report id {report.id!r} is already stored with a different text "
                 f"(from {stored.source or 'an earlier import'}; this one from {report.source})"
             )
-        new_spans = self._new_spans(spans)  # checked before anything of the record is written
+        # Checked before anything of the record is written. Spans of a report this file is
+        # creating can only collide with stored ones through ids the file gives explicitly.
+        known = stored is not None
+        new_spans = self._new_spans(
+            spans, [s.id for s, r in zip(spans, record.spans, strict=True) if known or r.id]
+        )
         if stored is None:
-            self._insert_report(report)
+            self._add_report(report)
         elif report.id not in self.seen:
             self.summary.present_ids.add(report.id)
-        self.store.insert_spans(new_spans)
+        self.new_spans.update((span.id, span) for span in new_spans)
         self.summary.spans += len(new_spans)
 
     def _report(self, record: ReportRecord, text: str) -> Report:
@@ -266,7 +287,13 @@ class _FileImport:
         start, end = norm.map_offset(rec.start), norm.map_offset(rec.end)
         reviewer = self.override or rec.reviewer or record.annotator or self.reviewer
         span_id = rec.id or self._derived_id(report.id, reviewer, start, end, label)
-        span = Span(
+        if not 0 <= start < end <= len(report.text):
+            raise ValidationError(
+                f"{where} is outside the text (0-{norm.original_length}) or empty"
+            )
+        # The covered text is taken from the stored text and the label was resolved against
+        # the schema above, so the span is valid by construction (see model.validate_span).
+        return Span(
             report_id=report.id,
             start=start,
             end=end,
@@ -279,27 +306,21 @@ class _FileImport:
             created_at=report.imported_at,
             updated_at=report.imported_at,
         )
-        if not 0 <= start < end <= len(report.text):
-            raise ValidationError(
-                f"{where} is outside the text (0-{norm.original_length}) or empty"
-            )
-        validate_span(span, report.text, self.store.labels)
-        return span
 
     def _derived_id(self, report_id: str, reviewer: str, start: int, end: int, label: str) -> str:
         key = (report_id, reviewer, start, end, label)
         n = self.occurrences.get(key, 0)
         self.occurrences[key] = n + 1
-        return str(uuid.uuid5(_SPAN_NAMESPACE, "\x1f".join(map(str, (*key, n)))))
+        return uuid5("\x1f".join(map(str, (*key, n))))
 
-    def _insert_report(self, report: Report) -> None:
+    def _add_report(self, report: Report) -> None:
         original = self.by_sha.get(report.sha256) or self._stored_with_sha(report.sha256)
         if original is not None:
-            report = Report(**{**report.__dict__, "duplicate_of": original})
+            report = replace(report, duplicate_of=original)
             self.summary.duplicates += 1
         else:
             self.by_sha[report.sha256] = report.id
-        self.store.insert_report(report)
+        self.new_reports.append(report)
         self.seen[report.id] = report
         self.summary.reports += 1
 
@@ -310,10 +331,9 @@ class _FileImport:
         ).fetchone()
         return row[0] if row else None
 
-    def _new_spans(self, spans: list[Span]) -> list[Span]:
-        if not spans:
-            return []
-        existing = self.store.spans_by_id([s.id for s in spans])
+    def _new_spans(self, spans: list[Span], check_ids: list[str]) -> list[Span]:
+        existing = self.store.spans_by_id(check_ids) if check_ids else {}
+        existing.update((i, self.new_spans[i]) for i in check_ids if i in self.new_spans)
         new: list[Span] = []
         for span in spans:
             old = existing.get(span.id)

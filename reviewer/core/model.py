@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 
@@ -198,9 +199,13 @@ class LabelSchema:
 
     labels: tuple[Label, ...]
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(label.name for label in self.labels)
+
+    @cached_property
+    def _folded(self) -> dict[str, str]:
+        return {name.casefold(): name for name in self.names}
 
     def __contains__(self, name: object) -> bool:
         return name in self.names
@@ -210,8 +215,7 @@ class LabelSchema:
 
     def resolve(self, name: str) -> str | None:
         """The schema's spelling of ``name``, matched without regard to case (``DRUG`` -> drug)."""
-        folded = name.casefold()
-        return next((n for n in self.names if n.casefold() == folded), None)
+        return self._folded.get(name.casefold())
 
 
 @dataclass(frozen=True)

@@ -537,26 +537,29 @@ class Store:
                 found[row[0]] = span_from_row(row)
         return found
 
-    def insert_report(self, report: Report) -> None:
-        """Insert a new report, inside a transaction the caller holds (used by import)."""
-        self.conn.execute(
+    def insert_reports(self, reports: Iterable[Report]) -> None:
+        """Insert new reports, inside a transaction the caller holds (used by import)."""
+        self.conn.executemany(
             "INSERT INTO reports (id, source, title, journal, published, doi, authors, meta, "
             "text, length, sha256, duplicate_of, imported_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                report.id,
-                report.source,
-                report.title,
-                report.journal,
-                report.published,
-                report.doi,
-                json.dumps(list(report.authors), ensure_ascii=False),
-                json.dumps(report.meta, ensure_ascii=False),
-                report.text,
-                len(report.text),
-                report.sha256,
-                report.duplicate_of,
-                report.imported_at,
+                (
+                    r.id,
+                    r.source,
+                    r.title,
+                    r.journal,
+                    r.published,
+                    r.doi,
+                    json.dumps(list(r.authors), ensure_ascii=False),
+                    json.dumps(r.meta, ensure_ascii=False),
+                    r.text,
+                    len(r.text),
+                    r.sha256,
+                    r.duplicate_of,
+                    r.imported_at,
+                )
+                for r in reports
             ),
         )
 

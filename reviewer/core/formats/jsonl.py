@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.core.formats.base import LineError, ReportRecord, SpanRecord
-from reviewer.core.model import Report, Span, sha256_text
+from reviewer.core.model import Report, sha256_text
 from reviewer.core.text import context, read_text_file
 
 
@@ -98,28 +98,16 @@ def dumps(obj: dict[str, Any]) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-def report_lines(items: Iterable[tuple[Report, list[Span]]]) -> Iterator[str]:
-    """One line per report with its spans."""
+def report_lines(items: Iterable[tuple[Report, list[dict]]]) -> Iterator[str]:
+    """One line per report with its spans (``Span.to_dict()`` dicts)."""
     for report, spans in items:
-        yield (
-            dumps(
-                {
-                    "id": report.id,
-                    "text": report.text,
-                    "meta": report.export_meta(),
-                    "spans": [s.to_dict() for s in spans],
-                }
-            )
-            + "\n"
-        )
+        obj = {"id": report.id, "text": report.text, "meta": report.export_meta(), "spans": spans}
+        yield dumps(obj) + "\n"
 
 
-def span_lines(items: Iterable[tuple[Report, list[Span]]]) -> Iterator[str]:
+def span_lines(items: Iterable[tuple[Report, list[dict]]]) -> Iterator[str]:
     """One line per span, with its report id and 40 characters of context either side."""
     for report, spans in items:
         for span in spans:
-            left, right = context(report.text, span.start, span.end)
-            yield (
-                dumps({"report_id": report.id, **span.to_dict(), "left": left, "right": right})
-                + "\n"
-            )
+            left, right = context(report.text, span["start"], span["end"])
+            yield dumps({"report_id": report.id, **span, "left": left, "right": right}) + "\n"

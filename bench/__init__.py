@@ -1,0 +1,1 @@
+"""``make bench``: generated corpora, timings and ratios against raw baselines."""

@@ -1,0 +1,118 @@
+"""Run the benchmarks: ``make bench`` (or ``python -m bench [--reports N --spans M]``).
+
+Each figure is printed next to a raw baseline measured in the same run on the same data, with
+the ratio, because this machine is shared and absolute times drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from bench.corpus import write_corpus
+from reviewer.core.exporter import export
+from reviewer.core.importer import import_paths
+from reviewer.core.store import Store
+
+
+def timed(fn) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def raw_import(db: Path, records: list[dict]) -> None:
+    """Baseline: the same rows into the same schema with executemany, one transaction."""
+    Store(db).close()  # same tables, indexes and FTS triggers
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO reports (id, text, length, sha256, imported_at) VALUES (?, ?, ?, '', '')",
+        ((r["id"], r["text"], len(r["text"])) for r in records),
+    )
+    conn.executemany(
+        "INSERT INTO spans (id, report_id, start_char, end_char, label, text, reviewer, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'bench', '', '')",
+        (
+            (
+                f"{r['id']}-{i}",
+                r["id"],
+                s["start"],
+                s["end"],
+                s["label"],
+                r["text"][s["start"] : s["end"]],
+            )
+            for r in records
+            for i, s in enumerate(r["spans"])
+        ),
+    )
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def raw_export(db: Path, out: Path) -> None:
+    """Baseline: read the rows and json.dumps one line per report."""
+    conn = sqlite3.connect(db)
+    spans: dict[str, list] = {}
+    for row in conn.execute(
+        "SELECT report_id, id, start_char, end_char, label, text, reviewer "
+        "FROM spans ORDER BY report_id, start_char"
+    ):
+        spans.setdefault(row[0], []).append(
+            {
+                "id": row[1],
+                "start": row[2],
+                "end": row[3],
+                "label": row[4],
+                "text": row[5],
+                "reviewer": row[6],
+            }
+        )
+    with out.open("w", encoding="utf-8") as f:
+        for rid, text in conn.execute("SELECT id, text FROM reports ORDER BY seq"):
+            f.write(
+                json.dumps(
+                    {"id": rid, "text": text, "spans": spans.get(rid, [])}, ensure_ascii=False
+                )
+                + "\n"
+            )
+    conn.close()
+
+
+def line(name: str, ours: float, base: float, target: str) -> None:
+    print(
+        f"  {name:<26} {ours:8.3f} s   baseline {base:8.3f} s   ratio {ours / base:5.2f}x"
+        f"   target {target}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--reports", type=int, default=10_000)
+    parser.add_argument("--spans", type=int, default=200_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        corpus = d / "corpus.jsonl"
+        records = write_corpus(corpus, args.reports, args.spans)
+        mb = corpus.stat().st_size / 1e6
+        print(f"import/export: {args.reports:,} reports, {args.spans:,} spans, {mb:.1f} MB JSONL")
+        base_import, _ = timed(lambda: raw_import(d / "raw.db", records))
+        store = Store(d / "bench.db")
+        ours_import, summary = timed(lambda: import_paths(store, [corpus], reviewer="bench"))
+        assert summary.reports == args.reports and summary.spans == args.spans, summary.line()
+        line("import (with FTS index)", ours_import, base_import, "<= 5 s")
+        base_export, _ = timed(lambda: raw_export(d / "bench.db", d / "raw.jsonl"))
+        ours_export, _ = timed(lambda: export(store, "jsonl", d / "export.jsonl"))
+        line("export jsonl", ours_export, base_export, "<= 1 s")
+        store.close()
+
+
+if __name__ == "__main__":
+    main()

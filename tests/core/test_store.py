@@ -1,0 +1,213 @@
+"""The store: schema, pragmas, span actions, the append-only log, undo/redo across restarts."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from reviewer.core.importer import import_paths
+from reviewer.core.model import ReviewerError, Span, Status, ValidationError
+from reviewer.core.store import Store
+
+TEXT = (
+    "A 27-year-old woman developed facial erythema after dupilumab. "
+    "ANA was 1:80 and she was diagnosed with SLE."
+)
+
+
+def make_store(tmp_path: Path, text: str = TEXT) -> Store:
+    source = tmp_path / "in" / "case.txt"
+    source.parent.mkdir(exist_ok=True)
+    source.write_text(text, encoding="utf-8")
+    store = Store(tmp_path / "reviewer.db")
+    import_paths(store, [source.parent], reviewer="alice")
+    return store
+
+
+def span(text: str, phrase: str, label: str, reviewer: str = "alice", nth: int = 0) -> Span:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(phrase, start + 1)
+    return Span("case", start, start + len(phrase), label, phrase, reviewer)
+
+
+def test_pragmas_and_tables_are_plain(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    q = store.conn.execute
+    assert q("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert q("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert q("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert q("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    tables = {r[0] for r in q("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"reports", "spans", "review_status", "actions", "events", "reports_fts"} <= tables
+    applied = [r[0] for r in q("SELECT name FROM _sqlite_migrations ORDER BY id")]
+    assert applied == ["0001_initial"]
+    store.close()
+    # Reopening applies nothing twice.
+    with Store(tmp_path / "reviewer.db") as again:
+        count = again.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+        assert count == 1
+
+
+def test_database_reads_in_the_sqlite3_shell(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    store.add_span(span(TEXT, "dupilumab", "drug"))
+    store.close()
+    plain = sqlite3.connect(tmp_path / "reviewer.db")
+    row = plain.execute(
+        "SELECT r.id, s.start_char, s.end_char, s.label, s.text, s.reviewer "
+        "FROM spans s JOIN reports r ON r.id = s.report_id"
+    ).fetchone()
+    assert row == ("case", 52, 61, "drug", "dupilumab", "alice")
+
+
+def test_add_update_delete_are_logged_with_before_and_after(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    added = store.add_span(span(TEXT, "facial erythema", "event")).changes[0].after
+    assert added is not None and added.created_at
+    store.update_span(added.id, "alice", start=added.start + 7, note="boundary")
+    updated = store.get_span(added.id)
+    assert updated is not None
+    assert (updated.text, updated.note) == ("erythema", "boundary")
+    store.delete_span(added.id, "alice")
+    assert store.get_span(added.id) is None
+    log = [(e["action"], e["before"] is None, e["after"] is None) for e in store.events()]
+    assert log == [
+        ("add_span", True, False),
+        ("update_span", False, False),
+        ("delete_span", False, True),
+    ]
+    kinds = [r[0] for r in store.conn.execute("SELECT kind FROM actions ORDER BY id")]
+    assert kinds == ["import", "edit", "edit", "edit"]
+
+
+def test_invalid_spans_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    with pytest.raises(ValidationError, match="not in the label schema"):
+        store.add_span(span(TEXT, "dupilumab", "dose"))
+    with pytest.raises(ValidationError, match="the text there is"):
+        store.add_span(Span("case", 52, 61, "drug", "Dupilumab", "alice"))
+    with pytest.raises(ValidationError, match="outside the text"):
+        store.add_span(Span("case", 100, 200, "drug", "x", "alice"))
+    with pytest.raises(ReviewerError, match="no report"):
+        store.add_span(Span("nope", 0, 1, "drug", "A", "alice"))
+    assert store.spans() == []
+    assert store.events() == []
+
+
+def test_a_reviewer_changes_only_their_own_spans(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    theirs = store.add_span(span(TEXT, "SLE", "diagnosis", reviewer="bob")).changes[0].after
+    assert theirs is not None
+    with pytest.raises(ReviewerError, match="belongs to bob"):
+        store.delete_span(theirs.id, "alice")
+    with pytest.raises(ReviewerError, match="belongs to bob"):
+        store.update_span(theirs.id, "alice", label="event")
+    assert store.get_span(theirs.id) == theirs
+
+
+def test_the_log_is_append_only(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    store.add_span(span(TEXT, "ANA", "test"))
+    for sql in (
+        "UPDATE events SET reviewer = 'x'",
+        "DELETE FROM events",
+        "DELETE FROM actions",
+        "UPDATE actions SET kind = 'edit'",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store.conn.execute(sql)
+
+
+def test_undo_and_redo_survive_a_restart(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    drug = store.add_span(span(TEXT, "dupilumab", "drug")).changes[0].after
+    assert drug is not None
+    store.update_span(drug.id, "alice", label="event")
+    store.delete_span(drug.id, "alice")
+    store.close()
+
+    store = Store(tmp_path / "reviewer.db")
+    result = store.undo("alice")
+    assert result is not None and result.kind == "undo"
+    assert store.get_span(drug.id) is not None
+    assert store.get_span(drug.id).label == "event"  # type: ignore[union-attr]
+    store.undo("alice")
+    assert store.get_span(drug.id).label == "drug"  # type: ignore[union-attr]
+    store.close()
+
+    store = Store(tmp_path / "reviewer.db")
+    store.redo("alice")
+    assert store.get_span(drug.id).label == "event"  # type: ignore[union-attr]
+    store.undo("alice")
+    store.undo("alice")  # the add itself
+    assert store.spans() == []
+    assert store.undo("alice") is None
+    assert store.redo("alice") is not None
+    assert [s.label for s in store.spans()] == ["drug"]
+
+
+def test_a_new_edit_clears_redo_and_undo_is_per_reviewer(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    a = store.add_span(span(TEXT, "dupilumab", "drug")).changes[0].after
+    b = store.add_span(span(TEXT, "SLE", "diagnosis", reviewer="bob")).changes[0].after
+    assert a is not None and b is not None
+    store.undo("alice")
+    store.add_span(span(TEXT, "ANA", "test"))
+    assert store.redo("alice") is None
+    assert store.get_span(b.id) is not None  # alice's undo never touched bob's span
+    store.undo("bob")
+    assert store.get_span(b.id) is None
+    assert [s.text for s in store.spans()] == ["ANA"]
+
+
+def test_undo_refuses_when_the_span_changed_since(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    a = store.add_span(span(TEXT, "dupilumab", "drug")).changes[0].after
+    assert a is not None
+    # Someone changes the row behind the log's back (a merge, a hand edit in sqlite3).
+    store.conn.execute("UPDATE spans SET note = 'changed' WHERE id = ?", (a.id,))
+    with pytest.raises(ReviewerError, match="has changed since"):
+        store.undo("alice")
+    assert store.get_span(a.id).note == "changed"  # type: ignore[union-attr]
+
+
+def test_status_and_time_spent(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    assert store.status("case", "alice").status is Status.TODO
+    store.set_status("case", "alice", Status.IN_PROGRESS, add_seconds=30)
+    store.set_status("case", "alice", Status.DONE, add_seconds=12.5)
+    status = store.status("case", "alice")
+    assert (status.status, status.seconds_spent) == (Status.DONE, 42.5)
+    with pytest.raises(ReviewerError, match="reason"):
+        store.set_status("case", "alice", Status.FLAGGED)
+    store.set_status("case", "alice", Status.FLAGGED, reason="causality unclear")
+    assert store.status("case", "alice").flag_reason == "causality unclear"
+    assert store.statuses("alice") == {"case": Status.FLAGGED}
+    assert store.stats()["status"] == {"alice": {"flagged": 1, "todo": 0}}
+
+
+def test_fts_trigram_index_is_kept_current(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    assert store.fts_report_ids("erythema") == ["case"]
+    assert store.fts_report_ids("ERYTHEMA") == ["case"]  # trigram matching folds case
+    assert store.fts_report_ids("rituximab") == []
+    other = tmp_path / "more" / "other.txt"
+    other.parent.mkdir()
+    other.write_text("Rituximab was started; erythema recurred.", encoding="utf-8")
+    import_paths(store, [other.parent], reviewer="alice")
+    assert store.fts_report_ids("erythema") == ["case", "other"]
+    assert store.fts_report_ids("rituximab") == ["other"]
+    integrity = store.conn.execute(
+        "INSERT INTO reports_fts(reports_fts, rank) VALUES ('integrity-check', 1)"
+    )
+    assert integrity is not None  # raises on a corrupt or stale index
+
+
+def test_open_errors_are_one_line(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.db"
+    bogus.write_text("this is not a database\n" * 100)
+    with pytest.raises(ReviewerError, match="cannot open the database"):
+        Store(bogus)
