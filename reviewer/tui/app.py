@@ -22,11 +22,11 @@ class ReviewerApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "reviewer"
     BINDINGS = [
-        Binding("n", "next_report", "Next report"),
-        Binding("p", "previous_report", "Previous report"),
+        Binding("n", "next_report", "Next"),
+        Binding("p", "previous_report", "Previous"),
         Binding("q", "focus_queue", "Queue"),
         Binding("t", "focus_text", "Text"),
-        Binding("b", "toggle_queue", "Hide/show queue"),
+        Binding("b", "toggle_queue", "Toggle queue"),
     ]
 
     def __init__(self, store: Store, reviewer: str) -> None:
@@ -90,7 +90,7 @@ class ReviewerApp(App):
         self.query_one("#status", Static).update(
             Content(
                 f" {self.reviewer} · report {position + 1}/{len(self.rows)} · {status} · "
-                f"{per_label} · all saved"
+                f"all saved · {per_label}"
             )
         )
 

@@ -1,0 +1,106 @@
+"""The app as a user drives it: Pilot presses keys, the tests read widgets and the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reviewer.core.importer import import_paths
+from reviewer.core.store import Store
+from reviewer.tui.app import ReviewerApp
+from reviewer.tui.widgets.queue import ReportQueue
+from reviewer.tui.widgets.report_view import ReportView
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_reports"
+
+
+@pytest.fixture
+def sample_store(tmp_path: Path):
+    store = Store(tmp_path / "reviewer.db")
+    import_paths(store, [SAMPLES], reviewer="alice")
+    yield store
+    store.close()
+
+
+def static_text(app: ReviewerApp, selector: str) -> str:
+    return str(app.query_one(selector).render())
+
+
+async def test_lists_reports_and_shows_the_first(sample_store: Store) -> None:
+    app = ReviewerApp(sample_store, "alice")
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        queue = app.query_one(ReportQueue)
+        assert queue.option_count == sample_store.report_count() == 13
+        view = app.query_one(ReportView)
+        first = sample_store.report("case01")
+        assert view.text == first.text
+        assert {s.id for s in view.spans} == {s.id for s in sample_store.spans("case01")}
+        assert first.title in static_text(app, "#meta")
+        assert "report 1/13" in static_text(app, "#status")
+        assert view.read_only
+
+
+async def test_next_and_previous_report(sample_store: Store) -> None:
+    app = ReviewerApp(sample_store, "alice")
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("n", "n")
+        assert app.report is not None and app.report.id == "case03"
+        assert "report 3/13" in static_text(app, "#status")
+        await pilot.press("p")
+        assert app.report.id == "case02"
+        assert app.query_one(ReportView).text == sample_store.report("case02").text
+        await pilot.press("down")  # the queue has focus: arrows move through it too
+        assert app.report.id == "case03"
+
+
+async def test_read_only_text_cannot_be_edited(sample_store: Store) -> None:
+    app = ReviewerApp(sample_store, "alice")
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("t")
+        before = app.query_one(ReportView).text
+        await pilot.press("x", "y", "backspace", "enter")
+        assert app.query_one(ReportView).text == before
+        assert sample_store.report("case01").text == before
+
+
+async def test_the_queue_hides_for_a_narrow_terminal(sample_store: Store) -> None:
+    app = ReviewerApp(sample_store, "alice")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("b")
+        assert not app.query_one(ReportQueue).display
+        assert app.query_one(ReportView).has_focus
+        await pilot.press("b")
+        assert app.query_one(ReportQueue).display
+
+
+async def test_report_text_is_never_markup_and_controls_never_reach_the_terminal(
+    tmp_path: Path,
+) -> None:
+    hostile = tmp_path / "in" / "hostile.txt"
+    hostile.parent.mkdir()
+    hostile.write_text(
+        "Title: [@click=app.quit]x[/] and [bold]loud[/] [/]\n"
+        "Journal: [$accent]J[/] \x1b[31mred\x1b[0m\n\n"
+        "Text [@click=app.quit]click me[/] [bold]bold[/] [/] \x1b[2J cleared? \x07 bell\n",
+        encoding="utf-8",
+    )
+    with Store(tmp_path / "reviewer.db") as store:
+        import_paths(store, [hostile.parent], reviewer="alice")
+        report = store.report("hostile")
+        assert "\x1b" not in report.text and "\x07" not in report.text
+        assert "␛[2J" in report.text and "␇" in report.text
+        app = ReviewerApp(store, "alice")
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            meta = static_text(app, "#meta")
+            assert "[@click=app.quit]x[/] and [bold]loud[/] [/]" in meta
+            assert "[$accent]J[/] ␛[31mred␛[0m" in meta
+            assert app.query_one(ReportView).text == report.text
+            queue_row = str(app.query_one(ReportQueue).get_option_at_index(0).prompt)
+            assert "[@click=app.quit]x[/]" in queue_row
+            # Clicking the would-be action in the title does nothing: the app still runs.
+            await pilot.click("#meta", offset=(2, 0))
+            await pilot.pause()
+            assert app.is_running

@@ -1,0 +1,44 @@
+"""What the screen looks like, at the two sizes that matter: 80x24 and a wide 160x45.
+
+Update after a deliberate change with ``pytest tests/tui --snapshot-update``, after reading
+``snapshot_report.html``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reviewer.core.importer import import_paths
+from reviewer.core.store import Store
+from reviewer.tui.app import ReviewerApp
+from reviewer.tui.widgets.report_view import ReportView
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_reports"
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)  # the header shows the database path: keep it the same
+    store = Store(Path("reviewer.db"))
+    import_paths(store, [SAMPLES], reviewer="alice")
+    yield ReviewerApp(store, "alice")
+    store.close()
+
+
+async def no_blink(pilot) -> None:
+    pilot.app.query_one(ReportView).cursor_blink = False
+    await pilot.pause()
+
+
+def test_main_screen_80x24(snap_compare, app: ReviewerApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=no_blink)
+
+
+def test_main_screen_160x45(snap_compare, app: ReviewerApp) -> None:
+    assert snap_compare(app, terminal_size=(160, 45), run_before=no_blink)
+
+
+def test_text_focused_without_queue_80x24(snap_compare, app: ReviewerApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), press=["b", "n"], run_before=no_blink)
