@@ -32,7 +32,25 @@ def default_reviewer() -> str:
 
 
 class _Cli(click.Group):
-    """Turns the errors a user can act on into one line and exit status 1."""
+    """Turns every error into one line on stderr and a non-zero exit: ours (exit 1) and click's
+    usage errors (exit 2, where click would print the usage and a hint over three lines)."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):  # type: ignore[override]
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -45,7 +63,10 @@ class _Cli(click.Group):
             os.dup2(devnull, sys.stdout.fileno())
             ctx.exit(141)
         except sqlite3.Error as exc:
-            raise click.ClickException(f"{ctx.obj.db_path}: database error: {exc}") from None
+            where = getattr(ctx.obj, "db_path", "database")
+            raise click.ClickException(f"{where}: database error: {exc}") from None
+        except UnicodeError as exc:
+            raise click.ClickException(f"text that is not valid Unicode: {exc}") from None
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from None

@@ -58,6 +58,7 @@ class ImportSummary:
     reports: int = 0
     spans: int = 0
     present_ids: set[str] = field(default_factory=set)
+    added_ids: set[str] = field(default_factory=set)
     spans_already_present: int = 0
     duplicates: int = 0
     skipped: int = 0
@@ -132,7 +133,9 @@ def collect(paths: list[Path], fmt: str = "auto") -> list[ImportFile]:
     return sorted(found, key=lambda f: order[f.format])
 
 
-def read_records(file: ImportFile, encoding: str) -> Iterator[ReportRecord]:
+def read_records(file: ImportFile, encoding: str) -> Iterator[ReportRecord | LineError]:
+    """The file's records; a malformed record comes as a ``LineError`` in its place, so the
+    reader goes on to the next one (a file that cannot be read at all raises)."""
     if file.format == "text":
         return text_format.read(file.path, file.report_id, encoding=encoding)
     return jsonl_format.read(file.path, encoding=encoding)
@@ -188,41 +191,27 @@ class _FileImport:
         self.new_spans: dict[str, Span] = {}
 
     def run(self, encoding: str) -> None:
-        counts = (
-            self.summary.reports,
-            self.summary.spans,
-            set(self.summary.present_ids),
-            self.summary.spans_already_present,
-            self.summary.duplicates,
+        # On failure the summary goes back to what it was before this file.
+        snapshot = replace(
+            self.summary,
+            present_ids=set(self.summary.present_ids),
+            added_ids=set(self.summary.added_ids),
         )
         try:
             with self.store.write():
-                records = read_records(self.file, encoding)
-                while True:
-                    try:
-                        record = next(records)
-                    except StopIteration:
-                        break
-                    except LineError as exc:
-                        self._fail(exc.reason, exc.line)
-                        if exc.line is None:
-                            break
+                for item in read_records(self.file, encoding):
+                    if isinstance(item, LineError):
+                        self._fail(item.reason, item.line)
                         continue
                     try:
-                        self._import(record)
+                        self._import(item)
                     except ValidationError as exc:
-                        self._fail(str(exc), record.line)
+                        self._fail(str(exc), item.line)
                 self.store.insert_reports(self.new_reports)
                 self.store.insert_spans(self.new_spans.values())
                 self.store._log_action(self.reviewer, "import", None, str(self.file.path))
         except ReviewerError:
-            (
-                self.summary.reports,
-                self.summary.spans,
-                self.summary.present_ids,
-                self.summary.spans_already_present,
-                self.summary.duplicates,
-            ) = counts
+            self.summary.__dict__.update(snapshot.__dict__)
             raise
 
     def _fail(self, reason: str, line: int | None) -> None:
@@ -250,7 +239,7 @@ class _FileImport:
         )
         if stored is None:
             self._add_report(report)
-        elif report.id not in self.seen:
+        elif report.id not in self.summary.added_ids:
             self.summary.present_ids.add(report.id)
         self.new_spans.update((span.id, span) for span in new_spans)
         self.summary.spans += len(new_spans)
@@ -284,7 +273,7 @@ class _FileImport:
                 f"{where}: label {rec.label!r} is not in the label schema "
                 f"({', '.join(self.store.labels.names)}); add it to labels.toml"
             )
-        start, end = norm.map_offset(rec.start), norm.map_offset(rec.end)
+        start, end = norm.map_offset(rec.start), norm.map_offset(rec.end, end=True)
         reviewer = self.override or rec.reviewer or record.annotator or self.reviewer
         span_id = rec.id or self._derived_id(report.id, reviewer, start, end, label)
         if not 0 <= start < end <= len(report.text):
@@ -322,6 +311,7 @@ class _FileImport:
             self.by_sha[report.sha256] = report.id
         self.new_reports.append(report)
         self.seen[report.id] = report
+        self.summary.added_ids.add(report.id)
         self.summary.reports += 1
 
     def _stored_with_sha(self, sha: str) -> str | None:

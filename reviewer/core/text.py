@@ -47,46 +47,65 @@ class Normalised:
     """Normalised text and where the removed characters were in the original.
 
     ``removed`` lists, in ascending order, the original offsets of the characters that were
-    taken out (a leading BOM, the CR of each CRLF). Every other character kept its place relative
-    to its neighbours, so an original offset maps to itself minus the removals before it.
+    taken out: a leading BOM (when ``bom``) and the CR of each CRLF. Every other character kept
+    its place relative to its neighbours, so an original offset maps to itself minus the
+    removals before it.
     """
 
     text: str
     removed: tuple[int, ...] = ()
     original_length: int = 0
+    bom: bool = False
 
     @property
     def changed_length(self) -> bool:
         return bool(self.removed)
 
-    def map_offset(self, offset: int) -> int:
+    def map_offset(self, offset: int, *, end: bool = False) -> int:
         """Map an offset into the original text onto the normalised text.
 
-        Offsets past the original end are shifted like the end itself, so validation still
-        reports them as out of range instead of silently clamping them.
+        An ``end`` offset that falls between the CR and LF of a CRLF covered the line break,
+        which is now one LF: it maps to just after that LF, so ``"rash\r"`` becomes
+        ``"rash\n"`` rather than losing a character. Offsets past the original end shift like
+        the end itself, so validation still reports them as out of range.
         """
         if not self.removed:
             return offset
-        return offset - bisect.bisect_left(self.removed, offset)
+        before = bisect.bisect_left(self.removed, offset)
+        mapped = offset - before
+        after_cr = before and self.removed[before - 1] == offset - 1
+        if end and after_cr and not (self.bom and offset == 1):  # (the BOM is no CR)
+            mapped += 1
+        return mapped
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def decode(data: bytes, *, encoding: str = "utf-8", source: str = "<input>") -> str:
-    """Decode file bytes, dropping a byte-order mark; errors name the file and byte offset."""
+    """Decode file bytes, dropping a byte-order mark; errors name the file and byte offset
+    (counted from the start of the file, BOM included)."""
     codec = encoding.lower().replace("_", "-")
+    skipped = 0
     try:
-        if codec in ("utf-8", "utf8"):
-            text = data.decode("utf-8-sig")
+        if codec in ("utf-8", "utf8", "utf-8-sig"):
+            if data.startswith(_UTF8_BOM):
+                skipped = len(_UTF8_BOM)
+            text = data[skipped:].decode("utf-8")
         else:
             codecs.lookup(encoding)
             text = data.decode(encoding)
+            if text.startswith(BOM):
+                text = text[1:]
     except LookupError:
         raise DecodeError(f"{source}: unknown encoding {encoding!r}") from None
     except UnicodeDecodeError as exc:
+        at = exc.start + skipped
         raise DecodeError(
-            f"{source}: invalid {exc.encoding.upper().replace('-SIG', '')} at byte {exc.start} "
-            f"({data[exc.start : exc.start + 1]!r}); give the right one with --encoding"
+            f"{source}: invalid {exc.encoding.upper()} at byte {at} "
+            f"({data[at : at + 1]!r}); give the right one with --encoding"
         ) from None
-    return text[1:] if text.startswith(BOM) else text
+    return text
 
 
 def read_text_file(path: Path, *, encoding: str = "utf-8") -> str:
@@ -107,7 +126,7 @@ def normalise(raw: str) -> Normalised:
         pos = raw.find("\r\n", pos + 2)
     text = raw[1:] if raw.startswith(BOM) else raw
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_TRANSLATE)
-    return Normalised(text, tuple(removed), len(raw))
+    return Normalised(text, tuple(removed), len(raw), raw.startswith(BOM))
 
 
 def is_normalised(text: str) -> bool:

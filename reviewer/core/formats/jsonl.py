@@ -13,6 +13,7 @@ Read: ``text`` is required; ``id``, ``meta``, ``spans`` and ``_annotator_id`` ar
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,14 +23,17 @@ from reviewer.core.model import Report, sha256_text
 from reviewer.core.text import context, read_text_file
 
 
-def read(path: Path, *, encoding: str = "utf-8") -> Iterator[ReportRecord]:
-    """One record per non-blank line; a malformed line raises ``LineError`` naming it."""
+def read(path: Path, *, encoding: str = "utf-8") -> Iterator[ReportRecord | LineError]:
+    """One record per non-blank line; a malformed line gives a ``LineError`` naming it."""
     content = read_text_file(path, encoding=encoding)
     # Split on LF only: U+2028 and friends are legal unescaped inside JSON strings.
     for number, line in enumerate(content.split("\n"), start=1):
         line = line.removesuffix("\r")
         if line.strip():
-            yield parse_line(line, number, path)
+            try:
+                yield parse_line(line, number, path)
+            except LineError as exc:
+                yield exc
 
 
 def parse_line(line: str, number: int, path: Path) -> ReportRecord:
@@ -39,6 +43,8 @@ def parse_line(line: str, number: int, path: Path) -> ReportRecord:
         raise LineError(f"not valid JSON: {exc.msg} (column {exc.colno})", number) from None
     if not isinstance(obj, dict):
         raise LineError('expected a JSON object with a "text" field', number)
+    if _SURROGATE_ESCAPE.search(line):
+        _check_surrogates(obj, number)
     text = obj.get("text")
     if not isinstance(text, str):
         raise LineError('"text" is missing or not a string', number)
@@ -53,7 +59,9 @@ def parse_line(line: str, number: int, path: Path) -> ReportRecord:
     annotator = obj.get("_annotator_id")
     if annotator is not None and not isinstance(annotator, str):
         raise LineError('"_annotator_id" must be a string', number)
-    spans = obj.get("spans") or []
+    spans = obj.get("spans")
+    if spans is None:
+        spans = []
     if not isinstance(spans, list):
         raise LineError('"spans" must be a list', number)
     return ReportRecord(
@@ -65,6 +73,20 @@ def parse_line(line: str, number: int, path: Path) -> ReportRecord:
         spans=[_span(s, i, number) for i, s in enumerate(spans)],
         annotator=annotator,
     )
+
+
+# json.loads accepts an escaped unpaired surrogate ("\ud800"), which is not text: it cannot be
+# stored or shown. Only lines with such an escape need the (slower) full check.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _check_surrogates(obj: Any, number: int) -> None:
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end].encode("unicode_escape").decode("ascii")
+        reason = f"contains an unpaired surrogate ({bad}), which is not text"
+        raise LineError(reason, number) from None
 
 
 def _span(obj: Any, index: int, number: int) -> SpanRecord:
