@@ -152,7 +152,9 @@ def span_params(span: Span) -> tuple:
         span.label,
         span.text,
         span.reviewer,
-        json.dumps(span.attributes, ensure_ascii=False, sort_keys=True),
+        json.dumps(span.attributes, ensure_ascii=False, sort_keys=True)
+        if span.attributes
+        else "{}",
         span.note,
         span.created_at,
         span.updated_at,
@@ -169,16 +171,21 @@ class Store:
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            self.conn = conn
-            self.db = Database(conn)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
+            self.conn = self.connect()
+            self.db = Database(self.conn)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise ReviewerError(f"{path}: cannot open the database: {exc}") from None
+
+    def connect(self) -> sqlite3.Connection:
+        """A new connection to this database with the store's settings, for the thread that
+        calls it (the store's own is ``self.conn``)."""
+        conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
 
     def _migrate(self) -> None:
         if not migrations.pending(self.db):
@@ -329,12 +336,7 @@ class Store:
             )
 
     def _log_action(self, reviewer: str, kind: str, target: int | None, summary: str) -> int:
-        cur = self.conn.execute(
-            "INSERT INTO actions (at, reviewer, kind, target, summary) VALUES (?, ?, ?, ?, ?)",
-            (now_iso(), reviewer, kind, target, summary),
-        )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+        return log_action(self.conn, reviewer, kind, target, summary)
 
     def _log_event(self, action_id: int, reviewer: str, change: Change) -> None:
         name = {
@@ -539,36 +541,56 @@ class Store:
 
     def insert_reports(self, reports: Iterable[Report]) -> None:
         """Insert new reports, inside a transaction the caller holds (used by import)."""
-        self.conn.executemany(
-            "INSERT INTO reports (id, source, title, journal, published, doi, authors, meta, "
-            "text, length, sha256, duplicate_of, imported_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    r.id,
-                    r.source,
-                    r.title,
-                    r.journal,
-                    r.published,
-                    r.doi,
-                    json.dumps(list(r.authors), ensure_ascii=False),
-                    json.dumps(r.meta, ensure_ascii=False),
-                    r.text,
-                    len(r.text),
-                    r.sha256,
-                    r.duplicate_of,
-                    r.imported_at,
-                )
-                for r in reports
-            ),
-        )
+        insert_reports(self.conn, reports)
 
     def insert_spans(self, spans: Iterable[Span]) -> None:
-        """Bulk insert, inside a transaction the caller holds (used by import)."""
-        self.conn.executemany(
-            f"INSERT INTO spans ({_SPAN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (span_params(s) for s in spans),
-        )
+        """Insert new spans, inside a transaction the caller holds (used by import)."""
+        insert_spans(self.conn, spans)
+
+
+def insert_reports(conn: sqlite3.Connection, reports: Iterable[Report]) -> None:
+    conn.executemany(
+        "INSERT INTO reports (id, source, title, journal, published, doi, authors, meta, "
+        "text, length, sha256, duplicate_of, imported_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                r.id,
+                r.source,
+                r.title,
+                r.journal,
+                r.published,
+                r.doi,
+                json.dumps(list(r.authors), ensure_ascii=False),
+                json.dumps(r.meta, ensure_ascii=False),
+                r.text,
+                len(r.text),
+                r.sha256,
+                r.duplicate_of,
+                r.imported_at,
+            )
+            for r in reports
+        ),
+    )
+
+
+def insert_spans(conn: sqlite3.Connection, spans: Iterable[Span]) -> None:
+    conn.executemany(
+        f"INSERT INTO spans ({_SPAN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (span_params(s) for s in spans),
+    )
+
+
+def log_action(
+    conn: sqlite3.Connection, reviewer: str, kind: str, target: int | None, summary: str
+) -> int:
+    """Append one action to the log; returns its id."""
+    cur = conn.execute(
+        "INSERT INTO actions (at, reviewer, kind, target, summary) VALUES (?, ?, ?, ?, ?)",
+        (now_iso(), reviewer, kind, target, summary),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
 
 
 def _where(**filters: str | None) -> tuple[str, list[str]]:

@@ -12,11 +12,11 @@ Read: ``text`` is required; ``id``, ``meta``, ``spans`` and ``_annotator_id`` ar
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from reviewer.core.formats.base import LineError, ReportRecord, SpanRecord
 from reviewer.core.model import Report, sha256_text
@@ -38,13 +38,12 @@ def read(path: Path, *, encoding: str = "utf-8") -> Iterator[ReportRecord | Line
 
 def parse_line(line: str, number: int, path: Path) -> ReportRecord:
     try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
+        # orjson, unlike json, also refuses escaped unpaired surrogates ("\ud800"): not text.
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
         raise LineError(f"not valid JSON: {exc.msg} (column {exc.colno})", number) from None
     if not isinstance(obj, dict):
         raise LineError('expected a JSON object with a "text" field', number)
-    if _SURROGATE_ESCAPE.search(line):
-        _check_surrogates(obj, number)
     text = obj.get("text")
     if not isinstance(text, str):
         raise LineError('"text" is missing or not a string', number)
@@ -75,18 +74,13 @@ def parse_line(line: str, number: int, path: Path) -> ReportRecord:
     )
 
 
-# json.loads accepts an escaped unpaired surrogate ("\ud800"), which is not text: it cannot be
-# stored or shown. Only lines with such an escape need the (slower) full check.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-
-def _check_surrogates(obj: Any, number: int) -> None:
-    try:
-        json.dumps(obj, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        bad = exc.object[exc.start : exc.end].encode("unicode_escape").decode("ascii")
-        reason = f"contains an unpaired surrogate ({bad}), which is not text"
-        raise LineError(reason, number) from None
+_OPTIONAL_SPAN_FIELDS = (
+    ("text", str),
+    ("id", str),
+    ("reviewer", str),
+    ("note", str),
+    ("attributes", dict),
+)
 
 
 def _span(obj: Any, index: int, number: int) -> SpanRecord:
@@ -99,10 +93,10 @@ def _span(obj: Any, index: int, number: int) -> SpanRecord:
             raise LineError(f'{where}: "{name}" must be an integer', number)
     if not isinstance(label, str) or not label:
         raise LineError(f'{where}: "label" must be a non-empty string', number)
-    checks = {"text": str, "id": str, "reviewer": str, "note": str, "attributes": dict}
-    for name, kind in checks.items():
-        if obj.get(name) is not None and not isinstance(obj[name], kind):
-            raise LineError(f'{where}: "{name}" must be a {kind.__name__}', number)
+    if len(obj) > 3:  # optional fields present: check their types
+        for name, kind in _OPTIONAL_SPAN_FIELDS:
+            if obj.get(name) is not None and not isinstance(obj[name], kind):
+                raise LineError(f'{where}: "{name}" must be a {kind.__name__}', number)
     return SpanRecord(
         start=start,
         end=end,
@@ -116,8 +110,8 @@ def _span(obj: Any, index: int, number: int) -> SpanRecord:
 
 
 def dumps(obj: dict[str, Any]) -> str:
-    """One JSONL line: UTF-8 as is (no \\u escapes), keys in the order given."""
-    return json.dumps(obj, ensure_ascii=False)
+    """One compact JSON line: UTF-8 as is (no \\u escapes), keys in the order given."""
+    return orjson.dumps(obj).decode("utf-8")
 
 
 def report_lines(items: Iterable[tuple[Report, list[dict]]]) -> Iterator[str]:
