@@ -17,7 +17,7 @@ import click
 
 from reviewer import __version__
 from reviewer.core.exporter import EXPORT_FORMATS, export
-from reviewer.core.importer import FORMATS, import_paths
+from reviewer.core.importer import FORMATS, ImportPlan, collect, import_paths
 from reviewer.core.model import ReviewerError, Status
 from reviewer.core.store import Store
 
@@ -168,11 +168,11 @@ def import_command(
                 err=True,
             )
             return
-        total = sum(p.stat().st_size for p in _files(paths))
-        with _progress(total) as bar:
+        plan = collect(list(paths), fmt)
+        with _progress(plan) as bar:
             summary = import_paths(
                 store,
-                list(paths),
+                plan,
                 fmt=fmt,
                 reviewer=obj.reviewer,
                 reviewer_override=override,
@@ -183,10 +183,6 @@ def import_command(
     for error in summary.errors:
         click.echo(f"skipped: {error}", err=True)
     click.echo(summary.line())
-
-
-def _files(paths: tuple[Path, ...]) -> list[Path]:
-    return [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
 
 
 class _NoBar:
@@ -200,9 +196,11 @@ class _NoBar:
         return None
 
 
-def _progress(total: int):
-    """A progress bar on stderr for long imports, only when stderr is a terminal."""
-    if total < 2_000_000 or not sys.stderr.isatty():
+def _progress(plan: ImportPlan):
+    """A progress bar on stderr for long imports (many files or megabytes), only when stderr
+    is a terminal."""
+    total = plan.total_bytes
+    if (total < 2_000_000 and len(plan.files) < 100) or not sys.stderr.isatty():
         return _NoBar()
     return click.progressbar(length=total, label="Importing", file=sys.stderr)
 

@@ -35,7 +35,8 @@ SUMMARY = re.compile(
     r"(?P<present>\d+) already present, (?P<duplicates>\d+) duplicates? of other reports, "
     r"(?P<errors>\d+) errors?"
     r"(?:, (?P<spans_present>\d+) spans already present)?"
-    r"(?:, (?P<skipped>\d+) invalid records? skipped)?\.$"
+    r"(?:, (?P<skipped>\d+) invalid records? skipped)?"
+    r"(?:; (?P<ignored>\d+) other files? not imported \((?P<ignored_kinds>[^)]*)\))?\.$"
 )
 
 
@@ -90,7 +91,7 @@ def summary(result: Result) -> dict[str, int | str]:
     assert match, lines[-1]
     out: dict[str, int | str] = {}
     for key, value in match.groupdict().items():
-        if key == "formats":
+        if key in ("formats", "ignored_kinds"):
             out[key] = value or ""
         else:
             out[key] = int(value) if value is not None else 0
@@ -269,6 +270,7 @@ def test_import_folder_ids_are_paths_relative_to_the_folder(db: Path, tmp_path: 
     (folder / "notes.md").write_text("not a report\n", encoding="utf-8")
     numbers = summary(ok(db, "import", str(folder)))
     assert numbers["reports"] == 2
+    assert (numbers["ignored"], numbers["ignored_kinds"]) == (1, "1 .md")  # said, not silent
     assert sorted(r["id"] for r in export_lines(db)) == ["sub/deep", "top"]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,6 +65,7 @@ class ImportSummary:
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
     formats: dict[str, int] = field(default_factory=dict)
+    ignored: Counter[str] = field(default_factory=Counter)
 
     @property
     def already_present(self) -> int:
@@ -86,6 +88,10 @@ class ImportSummary:
             text += f", {self.spans_already_present} spans already present"
         if self.skipped:
             text += f", {self.skipped} invalid record{'s' * (self.skipped != 1)} skipped"
+        if self.ignored:
+            n = sum(self.ignored.values())
+            kinds = ", ".join(f"{c} {ext}" for ext, c in sorted(self.ignored.items()))
+            text += f"; {n} other file{'s' * (n != 1)} not imported ({kinds})"
         return text + "."
 
 
@@ -100,12 +106,25 @@ class ImportFile:
         return self.path.stat().st_size
 
 
-def collect(paths: list[Path], fmt: str = "auto") -> list[ImportFile]:
+@dataclass(frozen=True)
+class ImportPlan:
+    """The files an import will read, in order, and what it passes over in the folders."""
+
+    files: list[ImportFile]
+    ignored: Counter[str]  # extension -> number of files in the folders that are not imported
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+def collect(paths: list[Path], fmt: str = "auto") -> ImportPlan:
     """The files to import from files and folders (recursively), text before JSONL so that a
     folder's annotation files attach to its reports. Errors name the path that cannot be used."""
     if fmt not in FORMATS:
         raise ReviewerError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     found: list[ImportFile] = []
+    ignored: Counter[str] = Counter()
     for path in paths:
         if path.is_dir():
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
@@ -115,6 +134,8 @@ def collect(paths: list[Path], fmt: str = "auto") -> list[ImportFile]:
                 kind = _EXTENSIONS.get(file.suffix.lower())
                 if kind and fmt in ("auto", kind):
                     found.append(ImportFile(file, kind, rel.with_suffix("").as_posix()))
+                else:
+                    ignored[file.suffix.lower() or file.name] += 1
         elif path.is_file():
             kind = fmt if fmt != "auto" else _EXTENSIONS.get(path.suffix.lower(), "")
             if not kind:
@@ -130,7 +151,7 @@ def collect(paths: list[Path], fmt: str = "auto") -> list[ImportFile]:
             + ", ".join(str(p) for p in paths)
         )
     order = {"text": 0, "jsonl": 1}
-    return sorted(found, key=lambda f: order[f.format])
+    return ImportPlan(sorted(found, key=lambda f: order[f.format]), ignored)
 
 
 def read_records(file: ImportFile, encoding: str) -> Iterator[ReportRecord | LineError]:
@@ -143,7 +164,7 @@ def read_records(file: ImportFile, encoding: str) -> Iterator[ReportRecord | Lin
 
 def import_paths(
     store: Store,
-    paths: list[Path],
+    paths: list[Path] | ImportPlan,
     *,
     fmt: str = "auto",
     reviewer: str,
@@ -155,10 +176,12 @@ def import_paths(
     """Import every file found under ``paths``; see the module docstring for the rules.
 
     ``reviewer`` owns spans that name no reviewer of their own; ``reviewer_override`` (the
-    import command's ``--reviewer``) owns every imported span.
+    import command's ``--reviewer``) owns every imported span. ``paths`` may also be the
+    :class:`ImportPlan` of :func:`collect`, for a caller that sizes a progress bar first.
     """
-    summary = ImportSummary()
-    for file in collect(paths, fmt):
+    plan = paths if isinstance(paths, ImportPlan) else collect(paths, fmt)
+    summary = ImportSummary(ignored=plan.ignored)
+    for file in plan.files:
         importer = _FileImport(store, file, reviewer, reviewer_override, skip_invalid, summary)
         importer.run(encoding)
         summary.files += 1
