@@ -18,7 +18,7 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -110,37 +110,13 @@ def report_from_row(row: sqlite3.Row | tuple) -> Report:
 
 
 def span_json(span: Span | None) -> str | None:
-    """A span as the JSON kept in the event log (every field, times included)."""
-    if span is None:
-        return None
-    return json.dumps(
-        {
-            **span.to_dict(),
-            "report_id": span.report_id,
-            "created_at": span.created_at,
-            "updated_at": span.updated_at,
-        },
-        ensure_ascii=False,
-    )
+    """A span as the JSON kept in the event log: every field, times included."""
+    return None if span is None else json.dumps(asdict(span), ensure_ascii=False)
 
 
 def span_from_json(data: str | None) -> Span | None:
-    if data is None:
-        return None
-    d = json.loads(data)
-    return Span(
-        report_id=d["report_id"],
-        start=d["start"],
-        end=d["end"],
-        label=d["label"],
-        text=d["text"],
-        reviewer=d["reviewer"],
-        id=d["id"],
-        attributes=d["attributes"],
-        note=d["note"],
-        created_at=d["created_at"],
-        updated_at=d["updated_at"],
-    )
+    """The inverse of :func:`span_json`."""
+    return None if data is None else Span(**json.loads(data))
 
 
 def span_params(span: Span) -> tuple:
