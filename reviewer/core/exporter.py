@@ -16,7 +16,8 @@ from pathlib import Path
 
 from reviewer.core.formats import jsonl as jsonl_format
 from reviewer.core.model import Report, ReviewerError, Status
-from reviewer.core.store import _REPORT_COLUMNS, Store, report_from_row
+from reviewer.core.rows import REPORT_COLUMNS, report_from_row
+from reviewer.core.store import Store
 
 EXPORT_FORMATS = {
     "jsonl": jsonl_format.report_lines,
@@ -71,7 +72,7 @@ def select(
                 "note": note,
             }
         )
-    for row in store.conn.execute(f"SELECT seq, {_REPORT_COLUMNS} FROM reports ORDER BY seq"):
+    for row in store.conn.execute(f"SELECT seq, {REPORT_COLUMNS} FROM reports ORDER BY seq"):
         report = report_from_row(row[1:])
         if keep is None or report.id in keep:
             yield report, spans_by_seq.get(row[0], [])

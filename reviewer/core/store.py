@@ -18,7 +18,7 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +35,22 @@ from reviewer.core.model import (
     now_iso,
     validate_span,
 )
+from reviewer.core.rows import (
+    REPORT_COLUMNS,
+    SPAN_COLUMNS,
+    insert_reports,
+    insert_spans,
+    log_action,
+    report_from_row,
+    span_from_json,
+    span_from_row,
+    span_json,
+    span_params,
+    where_clause,
+)
 from reviewer.core.schema import load_schema
 
 BUSY_TIMEOUT_MS = 15_000
-
-_SPAN_COLUMNS = (
-    "id, report_id, start_char, end_char, label, text, reviewer, attributes, note, "
-    "created_at, updated_at"
-)
-_REPORT_COLUMNS = (
-    "id, text, source, title, journal, published, doi, authors, meta, sha256, imported_at, "
-    "duplicate_of"
-)
 
 
 @dataclass(frozen=True)
@@ -70,71 +74,6 @@ class ActionResult:
     action_id: int
     kind: str
     changes: tuple[Change, ...]
-
-
-def span_from_row(row: sqlite3.Row | tuple) -> Span:
-    """A ``Span`` from a row selected with ``_SPAN_COLUMNS``."""
-    sid, rid, start, end, label, text, reviewer, attrs, note, created, updated = row
-    return Span(
-        report_id=rid,
-        start=start,
-        end=end,
-        label=label,
-        text=text,
-        reviewer=reviewer,
-        id=sid,
-        attributes=json.loads(attrs) if attrs != "{}" else {},
-        note=note,
-        created_at=created,
-        updated_at=updated,
-    )
-
-
-def report_from_row(row: sqlite3.Row | tuple) -> Report:
-    """A ``Report`` from a row selected with ``_REPORT_COLUMNS``."""
-    rid, text, source, title, journal, published, doi, authors, meta, sha, at, dup = row
-    return Report(
-        id=rid,
-        text=text,
-        source=source,
-        title=title,
-        journal=journal,
-        published=published,
-        doi=doi,
-        authors=tuple(json.loads(authors)),
-        meta=json.loads(meta),
-        sha256=sha,
-        imported_at=at,
-        duplicate_of=dup,
-    )
-
-
-def span_json(span: Span | None) -> str | None:
-    """A span as the JSON kept in the event log: every field, times included."""
-    return None if span is None else json.dumps(asdict(span), ensure_ascii=False)
-
-
-def span_from_json(data: str | None) -> Span | None:
-    """The inverse of :func:`span_json`."""
-    return None if data is None else Span(**json.loads(data))
-
-
-def span_params(span: Span) -> tuple:
-    return (
-        span.id,
-        span.report_id,
-        span.start,
-        span.end,
-        span.label,
-        span.text,
-        span.reviewer,
-        json.dumps(span.attributes, ensure_ascii=False, sort_keys=True)
-        if span.attributes
-        else "{}",
-        span.note,
-        span.created_at,
-        span.updated_at,
-    )
 
 
 class Store:
@@ -204,7 +143,7 @@ class Store:
 
     def get_report(self, report_id: str) -> Report | None:
         row = self.conn.execute(
-            f"SELECT {_REPORT_COLUMNS} FROM reports WHERE id = ?", (report_id,)
+            f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", (report_id,)
         ).fetchone()
         return report_from_row(row) if row else None
 
@@ -216,7 +155,7 @@ class Store:
 
     def reports(self) -> Iterator[Report]:
         """Every report, in import order."""
-        for row in self.conn.execute(f"SELECT {_REPORT_COLUMNS} FROM reports ORDER BY seq"):
+        for row in self.conn.execute(f"SELECT {REPORT_COLUMNS} FROM reports ORDER BY seq"):
             yield report_from_row(row)
 
     def report_summaries(self) -> list[dict[str, Any]]:
@@ -233,7 +172,7 @@ class Store:
 
     def get_span(self, span_id: str) -> Span | None:
         row = self.conn.execute(
-            f"SELECT {_SPAN_COLUMNS} FROM spans WHERE id = ?", (span_id,)
+            f"SELECT {SPAN_COLUMNS} FROM spans WHERE id = ?", (span_id,)
         ).fetchone()
         return span_from_row(row) if row else None
 
@@ -245,13 +184,13 @@ class Store:
         label: str | None = None,
     ) -> list[Span]:
         """Spans in document order, optionally only one report's, reviewer's or label's."""
-        where, params = _where(report_id=report_id, reviewer=reviewer, label=label)
-        sql = f"SELECT {_SPAN_COLUMNS} FROM spans {where} ORDER BY report_id, start_char, end_char"
+        where, params = where_clause(report_id=report_id, reviewer=reviewer, label=label)
+        sql = f"SELECT {SPAN_COLUMNS} FROM spans {where} ORDER BY report_id, start_char, end_char"
         return [span_from_row(row) for row in self.conn.execute(sql, params)]
 
     def span_counts(self, reviewer: str | None = None) -> dict[str, Counter[str]]:
         """For each report id, how many spans of each label (one reviewer's, or everyone's)."""
-        where, params = _where(reviewer=reviewer)
+        where, params = where_clause(reviewer=reviewer)
         counts: dict[str, Counter[str]] = {}
         sql = f"SELECT report_id, label, count(*) FROM spans {where} GROUP BY report_id, label"
         for rid, label, n in self.conn.execute(sql, params):
@@ -307,7 +246,7 @@ class Store:
             self.conn.execute("DELETE FROM spans WHERE id = ?", (change.before.id,))
         if change.after is not None:
             self.conn.execute(
-                f"INSERT INTO spans ({_SPAN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO spans ({SPAN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 span_params(change.after),
             )
 
@@ -450,7 +389,7 @@ class Store:
     # --- reading the log and counting ---------------------------------------------------------
 
     def events(self, *, reviewer: str | None = None, limit: int | None = None) -> list[dict]:
-        where, params = _where(reviewer=reviewer)
+        where, params = where_clause(reviewer=reviewer)
         sql = (
             "SELECT id, action_id, at, reviewer, action, report_id, span_id, before, after "
             f"FROM events {where} ORDER BY id"
@@ -510,7 +449,7 @@ class Store:
         found: dict[str, Span] = {}
         for i in range(0, len(span_ids), 500):
             chunk = span_ids[i : i + 500]
-            sql = f"SELECT {_SPAN_COLUMNS} FROM spans WHERE id IN ({','.join('?' * len(chunk))})"
+            sql = f"SELECT {SPAN_COLUMNS} FROM spans WHERE id IN ({','.join('?' * len(chunk))})"
             for row in self.conn.execute(sql, chunk):
                 found[row[0]] = span_from_row(row)
         return found
@@ -522,54 +461,3 @@ class Store:
     def insert_spans(self, spans: Iterable[Span]) -> None:
         """Insert new spans, inside a transaction the caller holds (used by import)."""
         insert_spans(self.conn, spans)
-
-
-def insert_reports(conn: sqlite3.Connection, reports: Iterable[Report]) -> None:
-    conn.executemany(
-        "INSERT INTO reports (id, source, title, journal, published, doi, authors, meta, "
-        "text, length, sha256, duplicate_of, imported_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            (
-                r.id,
-                r.source,
-                r.title,
-                r.journal,
-                r.published,
-                r.doi,
-                json.dumps(list(r.authors), ensure_ascii=False),
-                json.dumps(r.meta, ensure_ascii=False),
-                r.text,
-                len(r.text),
-                r.sha256,
-                r.duplicate_of,
-                r.imported_at,
-            )
-            for r in reports
-        ),
-    )
-
-
-def insert_spans(conn: sqlite3.Connection, spans: Iterable[Span]) -> None:
-    conn.executemany(
-        f"INSERT INTO spans ({_SPAN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (span_params(s) for s in spans),
-    )
-
-
-def log_action(
-    conn: sqlite3.Connection, reviewer: str, kind: str, target: int | None, summary: str
-) -> int:
-    """Append one action to the log; returns its id."""
-    cur = conn.execute(
-        "INSERT INTO actions (at, reviewer, kind, target, summary) VALUES (?, ?, ?, ?, ?)",
-        (now_iso(), reviewer, kind, target, summary),
-    )
-    assert cur.lastrowid is not None
-    return cur.lastrowid
-
-
-def _where(**filters: str | None) -> tuple[str, list[str]]:
-    parts = [f"{column} = ?" for column, value in filters.items() if value is not None]
-    params = [value for value in filters.values() if value is not None]
-    return ("WHERE " + " AND ".join(parts) if parts else ""), params

@@ -12,6 +12,7 @@ CORE_MODULES = [
     "reviewer.core.schema",
     "reviewer.core.text",
     "reviewer.core.store",
+    "reviewer.core.rows",
     "reviewer.core.importer",
     "reviewer.core.exporter",
     "reviewer.core.formats.jsonl",

@@ -1,0 +1,137 @@
+"""Rows to objects and back: the column lists, conversions and bulk inserts that the store,
+the importer and the exporter share. Plain functions over a ``sqlite3.Connection``, so any
+connection (the store's, or another thread's) can use them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import asdict
+
+from reviewer.core.model import Report, Span, now_iso
+
+SPAN_COLUMNS = (
+    "id, report_id, start_char, end_char, label, text, reviewer, attributes, note, "
+    "created_at, updated_at"
+)
+REPORT_COLUMNS = (
+    "id, text, source, title, journal, published, doi, authors, meta, sha256, imported_at, "
+    "duplicate_of"
+)
+
+
+def span_from_row(row: sqlite3.Row | tuple) -> Span:
+    """A ``Span`` from a row selected with ``SPAN_COLUMNS``."""
+    sid, rid, start, end, label, text, reviewer, attrs, note, created, updated = row
+    return Span(
+        report_id=rid,
+        start=start,
+        end=end,
+        label=label,
+        text=text,
+        reviewer=reviewer,
+        id=sid,
+        attributes=json.loads(attrs) if attrs != "{}" else {},
+        note=note,
+        created_at=created,
+        updated_at=updated,
+    )
+
+
+def report_from_row(row: sqlite3.Row | tuple) -> Report:
+    """A ``Report`` from a row selected with ``REPORT_COLUMNS``."""
+    rid, text, source, title, journal, published, doi, authors, meta, sha, at, dup = row
+    return Report(
+        id=rid,
+        text=text,
+        source=source,
+        title=title,
+        journal=journal,
+        published=published,
+        doi=doi,
+        authors=tuple(json.loads(authors)),
+        meta=json.loads(meta),
+        sha256=sha,
+        imported_at=at,
+        duplicate_of=dup,
+    )
+
+
+def span_json(span: Span | None) -> str | None:
+    """A span as the JSON kept in the event log: every field, times included."""
+    return None if span is None else json.dumps(asdict(span), ensure_ascii=False)
+
+
+def span_from_json(data: str | None) -> Span | None:
+    """The inverse of :func:`span_json`."""
+    return None if data is None else Span(**json.loads(data))
+
+
+def span_params(span: Span) -> tuple:
+    return (
+        span.id,
+        span.report_id,
+        span.start,
+        span.end,
+        span.label,
+        span.text,
+        span.reviewer,
+        json.dumps(span.attributes, ensure_ascii=False, sort_keys=True)
+        if span.attributes
+        else "{}",
+        span.note,
+        span.created_at,
+        span.updated_at,
+    )
+
+
+def insert_reports(conn: sqlite3.Connection, reports: Iterable[Report]) -> None:
+    conn.executemany(
+        "INSERT INTO reports (id, source, title, journal, published, doi, authors, meta, "
+        "text, length, sha256, duplicate_of, imported_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                r.id,
+                r.source,
+                r.title,
+                r.journal,
+                r.published,
+                r.doi,
+                json.dumps(list(r.authors), ensure_ascii=False),
+                json.dumps(r.meta, ensure_ascii=False),
+                r.text,
+                len(r.text),
+                r.sha256,
+                r.duplicate_of,
+                r.imported_at,
+            )
+            for r in reports
+        ),
+    )
+
+
+def insert_spans(conn: sqlite3.Connection, spans: Iterable[Span]) -> None:
+    conn.executemany(
+        f"INSERT INTO spans ({SPAN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (span_params(s) for s in spans),
+    )
+
+
+def log_action(
+    conn: sqlite3.Connection, reviewer: str, kind: str, target: int | None, summary: str
+) -> int:
+    """Append one action to the log; returns its id."""
+    cur = conn.execute(
+        "INSERT INTO actions (at, reviewer, kind, target, summary) VALUES (?, ?, ?, ?, ?)",
+        (now_iso(), reviewer, kind, target, summary),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def where_clause(**filters: str | None) -> tuple[str, list[str]]:
+    parts = [f"{column} = ?" for column, value in filters.items() if value is not None]
+    params = [value for value in filters.values() if value is not None]
+    return ("WHERE " + " AND ".join(parts) if parts else ""), params
