@@ -17,9 +17,10 @@ import click
 
 from reviewer import __version__
 from reviewer.core.exporter import EXPORT_FORMATS, export
-from reviewer.core.importer import FORMATS, ImportPlan, collect, import_paths
+from reviewer.core.importer import FORMATS, ImportPlan, ImportStopped, collect, import_paths
 from reviewer.core.model import ReviewerError, Status
 from reviewer.core.store import Store
+from reviewer.core.text import has_controls
 
 DEFAULT_DB = Path("annotations") / "reviewer.db"
 
@@ -77,8 +78,25 @@ class Context:
         self.db_path = db_path
         self.reviewer = reviewer
 
-    def store(self) -> Store:
+    def store(self, *, create: bool = False) -> Store:
+        """The store; only an import may create a database (a mistyped --db must not)."""
+        if not create and not self.db_path.exists():
+            raise ReviewerError(
+                f"{self.db_path}: no database here yet; create it with "
+                "'reviewer import PATH' (or 'make run' for the samples)"
+            )
         return Store(self.db_path)
+
+
+def _name(value: str | None, option: str) -> str | None:
+    """A reviewer name: stripped, not empty, no control characters."""
+    if value is None:
+        return None
+    if not value.strip() or has_controls(value):
+        raise click.BadParameter(
+            "must be a non-empty name without control characters", param_hint=option
+        )
+    return value.strip()
 
 
 @click.group(cls=_Cli, invoke_without_command=True)
@@ -105,13 +123,12 @@ def cli(ctx: click.Context, db_path: Path, reviewer: str) -> None:
 
     Without a command, opens the app on the database.
     """
-    if not reviewer.strip():
-        raise click.BadParameter("must not be empty", param_hint="--reviewer")
-    ctx.obj = Context(db_path, reviewer.strip())
+    ctx.obj = Context(db_path, _name(reviewer, "--reviewer") or "")
     if ctx.invoked_subcommand is None:
         from reviewer.tui.app import run  # imported here: the other commands need no Textual
 
         try:
+            ctx.obj.store().close()  # says clearly when there is no database yet
             run(ctx.obj.db_path, ctx.obj.reviewer)
         except ReviewerError as exc:
             raise click.ClickException(str(exc)) from None
@@ -158,10 +175,12 @@ def import_command(
     """Import case reports (.txt files, folders) and annotations (JSONL).
 
     A report is known by its id: the JSONL "id", or a file's path relative to the folder given,
-    without extension. Importing the same thing twice changes nothing. Each file is one
-    transaction: a malformed line stops the import and nothing from that file is kept.
+    without extension. Importing the same file again changes nothing (spans edited or deleted
+    here since stay as they are). Each file is one transaction: a malformed line stops the
+    import and nothing from that file is kept.
     """
-    with obj.store() as store:
+    override = _name(override, "--reviewer")
+    with obj.store(create=True) as store:
         if if_empty and store.report_count():
             click.echo(
                 f"{obj.db_path} already holds {store.report_count()} reports; nothing imported.",
@@ -170,16 +189,23 @@ def import_command(
             return
         plan = collect(list(paths), fmt)
         with _progress(plan) as bar:
-            summary = import_paths(
-                store,
-                plan,
-                fmt=fmt,
-                reviewer=obj.reviewer,
-                reviewer_override=override,
-                encoding=encoding,
-                skip_invalid=skip_invalid,
-                progress=bar.update,
-            )
+            try:
+                summary = import_paths(
+                    store,
+                    plan,
+                    fmt=fmt,
+                    reviewer=obj.reviewer,
+                    reviewer_override=override,
+                    encoding=encoding,
+                    skip_invalid=skip_invalid,
+                    progress=bar.update,
+                )
+            except ImportStopped as stop:
+                if stop.summary.files:  # what earlier files brought is saved: say so
+                    click.echo(
+                        stop.summary.line().replace("Imported", "Before the error: imported")
+                    )
+                raise
     for error in summary.errors:
         click.echo(f"skipped: {error}", err=True)
     click.echo(summary.line())

@@ -98,14 +98,15 @@ def summary(result: Result) -> dict[str, int | str]:
     return out
 
 
-def assert_one_line_error(result: Result, *words: str) -> str:
-    """A failed command: non-zero exit, exactly one line on stderr, nothing on stdout."""
+def assert_one_line_error(result: Result, *words: str, stdout: str = "") -> str:
+    """A failed command: non-zero exit, exactly one line on stderr, nothing on stdout (or what
+    ``stdout`` says)."""
     assert result.exit_code != 0, result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, f"expected one line on stderr, got:\n{result.stderr}"
     for word in words:
         assert word in lines[0], (word, lines[0])
-    assert result.stdout == ""
+    assert result.stdout == stdout
     return lines[0]
 
 
@@ -410,7 +411,7 @@ def test_labels_toml_in_the_workspace_adds_labels(db: Path, tmp_path: Path) -> N
 def test_bad_labels_toml_is_one_line_naming_the_file(db: Path) -> None:
     db.parent.mkdir(parents=True)
     (db.parent / "labels.toml").write_text('[labels.dose]\nkey = "1"\ncolor = "#d08770"\n')
-    result = run(db, "stats")
+    result = run(db, "import", str(SAMPLE / "case01.txt"))
     assert_one_line_error(result, str(db.parent / "labels.toml"), "'1'")
 
 
@@ -526,7 +527,11 @@ def test_import_malformed_json_line_stops_and_keeps_nothing_from_the_file(
 def test_import_malformed_file_keeps_the_other_files(db: Path, tmp_path: Path) -> None:
     good = write_jsonl(tmp_path / "good.jsonl", {"id": "g", "text": "Good report."})
     bad = malformed_file(tmp_path)
-    assert_one_line_error(run(db, "import", str(good), str(bad)), f"{bad}:2:")
+    saved = (
+        "Before the error: imported 1 report and 0 spans from 1 file (1 jsonl); "
+        "0 already present, 0 duplicates of other reports, 0 errors.\n"
+    )
+    assert_one_line_error(run(db, "import", str(good), str(bad)), f"{bad}:2:", stdout=saved)
     assert [r["id"] for r in export_lines(db)] == ["g"]
 
 
@@ -862,6 +867,7 @@ def test_export_spans_format_with_filters(sample_db: Path) -> None:
 
 
 def test_export_of_an_empty_database(db: Path) -> None:
+    Store(db).close()
     result = ok(db, "export")
     assert result.stdout == ""
 
@@ -929,7 +935,14 @@ def test_stats_text(sample_db: Path) -> None:
     assert re.search(rf"^\s+alice\s+todo {N_REPORTS}$", out, re.M)
 
 
+@pytest.mark.parametrize("command", [["stats"], ["export"], []])
+def test_a_mistyped_db_is_an_error_not_a_new_database(db: Path, command: list[str]) -> None:
+    assert_one_line_error(run(db, *command), str(db), "no database here yet")
+    assert not db.exists() and not db.parent.exists()
+
+
 def test_stats_of_an_empty_database(db: Path) -> None:
+    Store(db).close()
     data = stats(db)
     assert (data["reports"], data["spans"], data["duplicates"]) == (0, 0, 0)
     assert data["labels"] == {} and data["reviewers"] == {}
@@ -955,7 +968,9 @@ def test_reviewer_db_environment_variable(tmp_path: Path) -> None:
     assert (data["reports"], data["spans"]) == (N_REPORTS, N_SPANS)
     # --db wins over the environment.
     other = tmp_path / "other.db"
-    invoke(["--db", str(other), "stats"], env={"REVIEWER_DB": str(path)})
+    invoke(
+        ["--db", str(other), "import", str(SAMPLE / "case01.txt")], env={"REVIEWER_DB": str(path)}
+    )
     assert other.is_file()
 
 

@@ -7,7 +7,6 @@ in document order, so export -> import into an empty database -> export gives id
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -16,7 +15,6 @@ from pathlib import Path
 
 from reviewer.core.formats import jsonl as jsonl_format
 from reviewer.core.model import Report, ReviewerError, Status
-from reviewer.core.rows import REPORT_COLUMNS, report_from_row
 from reviewer.core.store import Store
 
 EXPORT_FORMATS = {
@@ -44,59 +42,17 @@ def select(
                 f"unknown label {label!r}; the labels are {', '.join(store.labels.names)}"
             )
         label = resolved
-    keep = _status_filter(store, status, reviewer)
-    span_where, params = [], []
-    for column, value in (("label", label), ("reviewer", reviewer)):
-        if value is not None:
-            span_where.append(f"s.{column} = ?")
-            params.append(value)
-    where = ("WHERE " + " AND ".join(span_where)) if span_where else ""
-    rows = store.conn.execute(
-        "SELECT r.seq, s.id, s.start_char, s.end_char, s.label, s.text, s.reviewer, "
-        f"s.attributes, s.note FROM spans s JOIN reports r ON r.id = s.report_id {where} "
-        "ORDER BY r.seq, s.start_char, s.end_char, s.label, s.reviewer, s.id",
-        params,
-    )
-    # Plain dicts in Span.to_dict() form: building 200,000 Span objects would triple the time.
-    spans_by_seq: dict[int, list[dict]] = {}
-    for seq, sid, start, end, label_, text, reviewer_, attrs, note in rows:
-        spans_by_seq.setdefault(seq, []).append(
-            {
-                "id": sid,
-                "start": start,
-                "end": end,
-                "label": label_,
-                "text": text,
-                "reviewer": reviewer_,
-                "attributes": json.loads(attrs) if attrs != "{}" else {},
-                "note": note,
-            }
-        )
-    for row in store.conn.execute(f"SELECT seq, {REPORT_COLUMNS} FROM reports ORDER BY seq"):
-        report = report_from_row(row[1:])
-        if keep is None or report.id in keep:
-            yield report, spans_by_seq.get(row[0], [])
+    keep = None if status is None else store.report_ids_with_status(_status(status), reviewer)
+    yield from store.reports_with_spans(label=label, reviewer=reviewer, only=keep)
 
 
-def _status_filter(store: Store, status: str | None, reviewer: str | None) -> set[str] | None:
-    if status is None:
-        return None
+def _status(value: str) -> Status:
     try:
-        wanted = Status(status)
+        return Status(value)
     except ValueError:
         raise ReviewerError(
-            f"unknown status {status!r}; choose one of {', '.join(s.value for s in Status)}"
+            f"unknown status {value!r}; choose one of {', '.join(s.value for s in Status)}"
         ) from None
-    sql, params = "SELECT report_id, status FROM review_status", []
-    if reviewer is not None:
-        sql += " WHERE reviewer = ?"
-        params.append(reviewer)
-    has: dict[str, set[str]] = {}
-    for rid, st in store.conn.execute(sql, params):
-        has.setdefault(rid, set()).add(st)
-    if wanted is Status.TODO:
-        return {rid for rid in store.report_ids() if not has.get(rid, set()) - {"todo"}}
-    return {rid for rid, statuses in has.items() if wanted.value in statuses}
 
 
 def export(
@@ -127,8 +83,16 @@ def _write(stream, lines: Iterable[str]) -> int:
 
 def write_atomic(path: Path, lines: Iterable[str]) -> int:
     """Write to a temporary file beside ``path``, then rename it over ``path``: readers see the
-    old file or the whole new one, never half of it."""
-    path = Path(path)
+    old file or the whole new one, never half of it.
+
+    A symlink is followed (its target is replaced, the link stays); a path that exists but is
+    no regular file (``/dev/stdout``, a FIFO) is written to directly, as there is nothing to
+    rename over.
+    """
+    path = Path(path).resolve()
+    if path.exists() and not path.is_dir() and not path.is_file():
+        with path.open("w", encoding="utf-8", newline="\n") as stream:
+            return _write(stream, lines)
     if path.is_dir():
         raise ReviewerError(f"{path}: is a folder; give a file name")
     directory = path.parent if str(path.parent) else Path(".")

@@ -32,7 +32,14 @@ from reviewer.core.model import (
     now_iso,
 )
 from reviewer.core.store import Store
-from reviewer.core.text import normalise, parse_header
+from reviewer.core.text import (
+    clean_value,
+    has_controls,
+    normalise,
+    one_line,
+    parse_header,
+    path_text,
+)
 
 FORMATS = ("auto", "text", "jsonl")
 _EXTENSIONS = {".txt": "text", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -61,6 +68,8 @@ class ImportSummary:
     present_ids: set[str] = field(default_factory=set)
     added_ids: set[str] = field(default_factory=set)
     spans_already_present: int = 0
+    spans_edited_here: int = 0
+    spans_deleted_here: int = 0
     duplicates: int = 0
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
@@ -86,6 +95,10 @@ class ImportSummary:
         )
         if self.spans_already_present:
             text += f", {self.spans_already_present} spans already present"
+        if self.spans_edited_here:
+            text += f", {self.spans_edited_here} spans kept as edited here"
+        if self.spans_deleted_here:
+            text += f", {self.spans_deleted_here} spans deleted here not restored"
         if self.skipped:
             text += f", {self.skipped} invalid record{'s' * (self.skipped != 1)} skipped"
         if self.ignored:
@@ -93,6 +106,15 @@ class ImportSummary:
             kinds = ", ".join(f"{c} {ext}" for ext, c in sorted(self.ignored.items()))
             text += f"; {n} other file{'s' * (n != 1)} not imported ({kinds})"
         return text + "."
+
+
+class ImportStopped(ReviewerError):
+    """An import stopped by an error; ``summary`` says what the files before it brought in
+    (they are committed, each in its own transaction)."""
+
+    def __init__(self, message: str, summary: ImportSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 @dataclass(frozen=True)
@@ -133,7 +155,7 @@ def collect(paths: list[Path], fmt: str = "auto") -> ImportPlan:
                     continue
                 kind = _EXTENSIONS.get(file.suffix.lower())
                 if kind and fmt in ("auto", kind):
-                    found.append(ImportFile(file, kind, rel.with_suffix("").as_posix()))
+                    found.append(ImportFile(file, kind, path_text(rel.with_suffix(""))))
                 else:
                     ignored[file.suffix.lower() or file.name] += 1
         elif path.is_file():
@@ -142,7 +164,7 @@ def collect(paths: list[Path], fmt: str = "auto") -> ImportPlan:
                 raise ReviewerError(
                     f"{path}: cannot tell the format from the extension; use --format"
                 )
-            found.append(ImportFile(path, kind, path.stem))
+            found.append(ImportFile(path, kind, path_text(Path(path.stem))))
         else:
             raise ReviewerError(f"{path}: no such file or folder")
     if not found:
@@ -183,12 +205,48 @@ def import_paths(
     summary = ImportSummary(ignored=plan.ignored)
     for file in plan.files:
         importer = _FileImport(store, file, reviewer, reviewer_override, skip_invalid, summary)
-        importer.run(encoding)
+        try:
+            importer.run(encoding)
+        except ReviewerError as exc:
+            if not skip_invalid:  # earlier files are committed: the caller may say so
+                raise ImportStopped(str(exc), summary) from None
+            # A file that cannot be read at all (bad encoding, unreadable) is skipped whole.
+            summary.skipped += 1
+            summary.errors.append(str(exc))
+            continue
         summary.files += 1
         summary.formats[file.format] = summary.formats.get(file.format, 0) + 1
         if progress:
             progress(file.size)
     return summary
+
+
+_ONE_LINE_FIELDS = ("title", "journal", "published", "doi", "source")
+_HEADER_FIELDS = {*_ONE_LINE_FIELDS, "authors"}
+
+
+def _one_line_field(name: str, value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValidationError(f'meta "{name}" must be a string, not {type(value).__name__}')
+    return one_line(str(value)).strip()
+
+
+def _authors(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple) or not all(isinstance(a, str) for a in value):
+        raise ValidationError('meta "authors" must be a list of names or one string')
+    return tuple(one_line(a).strip() for a in value if a.strip())
+
+
+def _differences(old: Span, new: Span) -> str:
+    a, b = old.to_dict(), new.to_dict()
+    fields = [k for k in a if k != "id" and a[k] != b[k]] or ["content"]
+    return ", ".join(f"{k} ({a[k]!r} stored, {b[k]!r} here)" for k in fields if k in a)
 
 
 class _FileImport:
@@ -238,7 +296,8 @@ class _FileImport:
             raise
 
     def _fail(self, reason: str, line: int | None) -> None:
-        where = f"{self.file.path}:{line}" if line is not None else str(self.file.path)
+        name = path_text(self.file.path)
+        where = f"{name}:{line}" if line is not None else name
         if not self.skip_invalid:
             raise ReviewerError(f"{where}: {reason}")
         self.summary.skipped += 1
@@ -268,18 +327,20 @@ class _FileImport:
         self.summary.spans += len(new_spans)
 
     def _report(self, record: ReportRecord, text: str) -> Report:
-        meta = {**parse_header(text), **record.meta}
-        authors = meta.pop("authors", ())
-        if isinstance(authors, str):
-            authors = [a.strip() for a in authors.split(",") if a.strip()]
-        fields = {k: str(meta.pop(k, "") or "") for k in ("title", "journal", "published", "doi")}
-        source = str(meta.pop("source", "") or record.source)
+        if not text.strip():
+            raise ValidationError("the report text is empty")
+        if has_controls(record.id):
+            raise ValidationError(f"report id {record.id!r} contains control characters")
+        given = {k: v for k, v in record.meta.items() if k not in _HEADER_FIELDS or v}
+        meta = {**parse_header(text), **given}  # an empty field in meta leaves the header's
+        fields = {k: _one_line_field(k, meta.pop(k, "")) for k in _ONE_LINE_FIELDS}
+        authors = _authors(meta.pop("authors", ()))
         return Report(
             id=record.id,
             text=text,
-            source=source,
-            authors=tuple(str(a) for a in authors),
-            meta=meta,
+            source=fields.pop("source") or record.source,
+            authors=authors,
+            meta=clean_value(meta),  # type: ignore[arg-type]
             imported_at=now_iso(),
             **fields,
         )
@@ -345,19 +406,27 @@ class _FileImport:
         return row[0] if row else None
 
     def _new_spans(self, spans: list[Span], check_ids: list[str]) -> list[Span]:
+        """The spans to insert. A span already stored is not inserted again; one a reviewer
+        has edited here since is kept as edited, and one deleted here is not brought back: so
+        importing the same file again changes nothing."""
         existing = self.store.spans_by_id(check_ids) if check_ids else {}
+        deleted = self.store.deleted_span_ids([i for i in check_ids if i not in existing])
         existing.update((i, self.new_spans[i]) for i in check_ids if i in self.new_spans)
         new: list[Span] = []
         for span in spans:
             old = existing.get(span.id)
-            if old is None:
+            if old is None and span.id in deleted:
+                self.summary.spans_deleted_here += 1
+            elif old is None:
                 new.append(span)
                 existing[span.id] = span
             elif old.content() == span.content():
                 self.summary.spans_already_present += 1
+            elif old.updated_at != old.created_at:
+                self.summary.spans_edited_here += 1
             else:
                 raise ValidationError(
-                    f"span id {span.id} is already stored with other content "
-                    f"({old.label} {old.start}-{old.end} in {old.report_id} by {old.reviewer})"
+                    f"span id {span.id} is already stored with another "
+                    f"{_differences(old, span)} (in {old.report_id} by {old.reviewer})"
                 )
         return new

@@ -101,6 +101,8 @@ CREATE TABLE events (
 
 CREATE INDEX events_by_action ON events(action_id);
 
+CREATE INDEX events_by_span ON events(span_id);
+
 CREATE TRIGGER actions_append_only_update BEFORE UPDATE ON actions
 BEGIN SELECT RAISE(ABORT, 'the action log is append-only'); END;
 

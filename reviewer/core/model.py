@@ -46,6 +46,18 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def display_title(title: str, text: str, fallback: str) -> str:
+    """What to call a report in a list: its title, else its first non-empty line (cut at 100
+    characters), else ``fallback`` (its id)."""
+    if title:
+        return title
+    for line in text.splitlines():
+        if line.strip():
+            line = line.strip()
+            return line if len(line) <= 100 else line[:99] + "…"
+    return fallback
+
+
 @dataclass(frozen=True)
 class Report:
     """One case report, as stored.
@@ -70,6 +82,9 @@ class Report:
     imported_at: str = ""
     duplicate_of: str | None = None
 
+    def __hash__(self) -> int:  # equal reports have equal ids; the meta dict is not hashable
+        return hash(self.id)
+
     def __post_init__(self) -> None:
         if not self.id or not self.id.strip():
             raise ValidationError("a report needs a non-empty id")
@@ -79,13 +94,7 @@ class Report:
     @property
     def display_title(self) -> str:
         """The title, or the first non-empty line of the text when the report has no header."""
-        if self.title:
-            return self.title
-        for line in self.text.splitlines():
-            if line.strip():
-                line = line.strip()
-                return line if len(line) <= 100 else line[:99] + "…"
-        return self.id
+        return display_title(self.title, self.text, self.id)
 
     def citation(self) -> str:
         """A one-line citation: title, journal, date and DOI, whichever are known."""
@@ -130,6 +139,9 @@ class Span:
     note: str = ""
     created_at: str = ""
     updated_at: str = ""
+
+    def __hash__(self) -> int:  # equal spans have equal ids; the attributes dict is not hashable
+        return hash(self.id)
 
     def content(self) -> tuple[Any, ...]:
         """What makes two spans the same annotation, times aside."""

@@ -131,7 +131,10 @@ def log_action(
     return cur.lastrowid
 
 
-def where_clause(**filters: str | None) -> tuple[str, list[str]]:
-    parts = [f"{column} = ?" for column, value in filters.items() if value is not None]
+def where_clause(table: str = "", **filters: str | None) -> tuple[str, list[str]]:
+    """``WHERE column = ? AND ...`` for the filters that are not None (columns of ``table``,
+    an alias, when given), and the parameters."""
+    prefix = f"{table}." if table else ""
+    parts = [f"{prefix}{column} = ?" for column, value in filters.items() if value is not None]
     params = [value for value in filters.values() if value is not None]
     return ("WHERE " + " AND ".join(parts) if parts else ""), params

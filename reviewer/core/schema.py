@@ -40,12 +40,19 @@ def default_schema() -> LabelSchema:
 def load_schema(workspace: Path) -> LabelSchema:
     """The defaults extended by ``workspace/labels.toml`` when that file exists."""
     path = workspace / SCHEMA_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return default_schema()
+    if not path.is_file():
+        raise ReviewerError(f"{path}: is not a readable file (a folder or a broken link?)")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ReviewerError(f"{path}: not a valid TOML label schema: {exc}") from None
+    unknown = set(data) - {"labels"}
+    if unknown:
+        raise ReviewerError(
+            f"{path}: unknown section(s) {sorted(unknown)}; labels go under [labels.NAME]"
+        )
     table = data.get("labels", {})
     if not isinstance(table, dict):
         raise ReviewerError(f"{path}: [labels] must be a table of labels")
@@ -68,11 +75,13 @@ def _parse_label(path: Path, name: str, spec: object, base: Label | None) -> Lab
     key = spec.get("key", base.key if base else None)
     color = spec.get("color", base.color if base else None)
     description = spec.get("description", base.description if base else "")
+    if not isinstance(description, str):
+        raise ReviewerError(f"{path}: [labels.{name}] description must be a string")
     if not isinstance(key, str) or len(key) != 1 or not key.isprintable() or key.isspace():
         raise ReviewerError(f"{path}: [labels.{name}] needs a one-character key")
     if not isinstance(color, str) or not _COLOR.match(color):
         raise ReviewerError(f'{path}: [labels.{name}] needs a colour like "#5fafff"')
-    return Label(name, key, color, str(description))
+    return Label(name, key, color, description)
 
 
 def _checked(path: Path, labels: tuple[Label, ...]) -> LabelSchema:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -32,6 +33,7 @@ from reviewer.core.model import (
     ReviewStatus,
     Span,
     Status,
+    ValidationError,
     now_iso,
     validate_span,
 )
@@ -128,10 +130,27 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
+            self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # Also when COMMIT itself fails (a deferred constraint, a full disk): a transaction
+            # left open would swallow every later write and lose them all on close.
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """One consistent snapshot for several SELECTs (a concurrent import cannot show up
+        between them); nests inside a write."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield self.conn
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
 
     # --- reports ------------------------------------------------------------------------------
 
@@ -365,6 +384,8 @@ class Store:
         """Record a reviewer's status for a report (and time spent), logged as one action."""
         self.report(report_id)
         status = Status(status)
+        if not math.isfinite(add_seconds) or add_seconds < 0:
+            raise ValidationError(f"time spent must be a positive number, not {add_seconds}")
         if status is Status.FLAGGED and not reason.strip():
             raise ReviewerError("flagging a report needs a reason")
         now = now_iso()
@@ -411,6 +432,10 @@ class Store:
 
     def stats(self) -> dict[str, Any]:
         """Counts of reports, spans per label and reviewer, and statuses per reviewer."""
+        with self.read():
+            return self._stats()
+
+    def _stats(self) -> dict[str, Any]:
         q = self.conn.execute
         by_status: dict[str, dict[str, int]] = {}
         for reviewer, status, n in q(
@@ -434,6 +459,58 @@ class Store:
             "status": {r: dict(sorted(c.items())) for r, c in sorted(by_status.items())},
         }
 
+    def report_ids_with_status(self, status: Status, reviewer: str | None = None) -> set[str]:
+        """Reports with ``status`` for ``reviewer``, or for anyone when no reviewer is given
+        (``todo`` then means nobody has moved it on)."""
+        where, params = where_clause(reviewer=reviewer)
+        has: dict[str, set[str]] = {}
+        with self.read():
+            for rid, st in self.conn.execute(
+                f"SELECT report_id, status FROM review_status {where}", params
+            ):
+                has.setdefault(rid, set()).add(st)
+            if status is Status.TODO:
+                return {rid for rid in self.report_ids() if not has.get(rid, set()) - {"todo"}}
+        return {rid for rid, statuses in has.items() if status.value in statuses}
+
+    def reports_with_spans(
+        self,
+        *,
+        label: str | None = None,
+        reviewer: str | None = None,
+        only: set[str] | None = None,
+    ) -> Iterator[tuple[Report, list[dict]]]:
+        """Reports in import order, each with its spans in document order as ``Span.to_dict()``
+        dicts (building 200,000 ``Span`` objects would triple an export's time), read in one
+        snapshot. ``only`` limits the reports; ``label`` and ``reviewer`` the spans."""
+        where, params = where_clause("s", label=label, reviewer=reviewer)
+        with self.read():
+            rows = self.conn.execute(
+                "SELECT r.seq, s.id, s.start_char, s.end_char, s.label, s.text, s.reviewer, "
+                "s.attributes, s.note FROM spans s JOIN reports r ON r.id = s.report_id "
+                f"{where} "
+                "ORDER BY r.seq, s.start_char, s.end_char, s.label, s.reviewer, s.id",
+                params,
+            )
+            by_seq: dict[int, list[dict]] = {}
+            for seq, sid, start, end, label_, text, reviewer_, attrs, note in rows:
+                by_seq.setdefault(seq, []).append(
+                    {
+                        "id": sid,
+                        "start": start,
+                        "end": end,
+                        "label": label_,
+                        "text": text,
+                        "reviewer": reviewer_,
+                        "attributes": json.loads(attrs) if attrs != "{}" else {},
+                        "note": note,
+                    }
+                )
+            reports = self.conn.execute(f"SELECT seq, {REPORT_COLUMNS} FROM reports ORDER BY seq")
+            for row in reports:
+                if only is None or row[1] in only:
+                    yield report_from_row(row[1:]), by_seq.get(row[0], [])
+
     def fts_report_ids(self, query: str) -> list[str]:
         """Ids of reports whose text contains ``query`` (trigram FTS; 3+ characters)."""
         phrase = '"' + query.replace('"', '""') + '"'
@@ -453,6 +530,25 @@ class Store:
             for row in self.conn.execute(sql, chunk):
                 found[row[0]] = span_from_row(row)
         return found
+
+    def deleted_span_ids(self, span_ids: list[str]) -> set[str]:
+        """Those of ``span_ids`` whose latest logged change is a deletion."""
+        if (
+            not span_ids
+            or not self.conn.execute(
+                "SELECT 1 FROM events WHERE action = 'delete_span' LIMIT 1"
+            ).fetchone()
+        ):
+            return set()
+        last: dict[str, str] = {}
+        for i in range(0, len(span_ids), 500):
+            chunk = span_ids[i : i + 500]
+            sql = (
+                "SELECT span_id, action FROM events "
+                f"WHERE span_id IN ({','.join('?' * len(chunk))}) ORDER BY id"
+            )
+            last.update(self.conn.execute(sql, chunk))
+        return {sid for sid, action in last.items() if action == "delete_span"}
 
     def insert_reports(self, reports: Iterable[Report]) -> None:
         """Insert new reports, inside a transaction the caller holds (used by import)."""

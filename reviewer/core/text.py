@@ -6,8 +6,9 @@ drops some controls) without a single code point moving. At import:
 
 * the bytes are decoded (UTF-8 by default; a BOM is dropped; invalid bytes are an error that
   names the file and byte offset);
-* CRLF and lone CR become LF; the CR of a CRLF is the only character ever removed, and offsets of
-  spans that came with the text are remapped with :meth:`Normalised.map_offset`;
+* CRLF and lone CR become LF; the CR of a CRLF and a leading BOM (in a JSONL "text") are the
+  only characters ever removed, and offsets of spans that came with the text are remapped with
+  :meth:`Normalised.map_offset`;
 * every other character that would break a line or be dropped on screen (``\\v \\f \\x85
   \\u2028 \\u2029``, C0 controls other than tab and newline, DEL, C1 controls) is replaced
   one-for-one by a visible stand-in, so offsets do not move.
@@ -34,7 +35,8 @@ _STAND_INS.update({code: "\ufffd" for code in range(0x80, 0xA0)})  # C1 controls
 _STAND_INS[0x85] = "\u2424"  # ␤ NEL (next line)
 _STAND_INS[0x2028] = "\u2424"  # ␤ LINE SEPARATOR
 _STAND_INS[0x2029] = "\u00b6"  # ¶ PARAGRAPH SEPARATOR
-_TRANSLATE = {code: stand_in for code, stand_in in _STAND_INS.items()}
+# For one-line fields (titles, journal names, ids shown in a list): line breaks become spaces.
+_ONE_LINE = {**_STAND_INS, 0x09: " ", 0x0A: " ", 0x0D: " ", 0x85: " ", 0x2028: " ", 0x2029: " "}
 _NEEDS_WORK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 
 
@@ -110,7 +112,17 @@ def decode(data: bytes, *, encoding: str = "utf-8", source: str = "<input>") -> 
 
 def read_text_file(path: Path, *, encoding: str = "utf-8") -> str:
     """A file's text, decoded as :func:`decode` does, with line endings untouched."""
-    return decode(path.read_bytes(), encoding=encoding, source=str(path))
+    name = path_text(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReviewerError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    return decode(data, encoding=encoding, source=name)
+
+
+def path_text(path: Path) -> str:
+    """A path as text that can be stored and printed, whatever bytes its name holds."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def normalise(raw: str) -> Normalised:
@@ -125,8 +137,36 @@ def normalise(raw: str) -> Normalised:
         removed.append(pos)
         pos = raw.find("\r\n", pos + 2)
     text = raw[1:] if raw.startswith(BOM) else raw
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_TRANSLATE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_STAND_INS)
     return Normalised(text, tuple(removed), len(raw), raw.startswith(BOM))
+
+
+def one_line(text: str) -> str:
+    """``text`` made safe to show on one line: controls as stand-ins, line breaks as spaces.
+
+    For metadata and names, which carry no offsets: nothing that reaches the terminal through
+    them can move the cursor, change colours or set the window title.
+    """
+    return text.translate(_ONE_LINE)
+
+
+def has_controls(text: str) -> bool:
+    """True when ``text`` holds a control character or a line break (tab included)."""
+    return text != text.translate(_ONE_LINE)
+
+
+def clean_value(value: object) -> object:
+    """A JSON-like metadata value with every string's controls replaced by stand-ins (line
+    breaks and tabs kept: a metadata field may be a paragraph)."""
+    if isinstance(value, str):
+        if not _NEEDS_WORK.search(value):
+            return value
+        return value.replace("\r\n", "\n").replace("\r", "\n").translate(_STAND_INS)
+    if isinstance(value, list):
+        return [clean_value(v) for v in value]
+    if isinstance(value, dict):
+        return {one_line(str(k)): clean_value(v) for k, v in value.items()}
+    return value
 
 
 def is_normalised(text: str) -> bool:

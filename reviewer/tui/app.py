@@ -10,8 +10,9 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Footer, Header, OptionList, Static
 
-from reviewer.core.model import Report, Status
+from reviewer.core.model import Report, Status, display_title
 from reviewer.core.store import Store
+from reviewer.core.text import one_line
 from reviewer.tui.widgets.queue import QueueRow, ReportQueue
 from reviewer.tui.widgets.report_view import ReportView
 
@@ -34,7 +35,7 @@ class ReviewerApp(App):
         self.store = store
         self.reviewer = reviewer
         self.report: Report | None = None
-        self.sub_title = f"{reviewer} · {store.path}"
+        self.sub_title = one_line(f"{reviewer} · {store.path}")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -64,7 +65,7 @@ class ReviewerApp(App):
         self.rows = [
             QueueRow(
                 s["id"],
-                s["title"] or _first_line(s["head"]) or s["id"],
+                display_title(s["title"], s["head"], s["id"]),
                 statuses.get(s["id"], _TODO),
                 counts.get(s["id"], _EMPTY),
             )
@@ -89,7 +90,7 @@ class ReviewerApp(App):
         )
         self.query_one("#status", Static).update(
             Content(
-                f" {self.reviewer} · report {position + 1}/{len(self.rows)} · {status} · "
+                f" {one_line(self.reviewer)} · report {position + 1}/{len(self.rows)} · {status} · "
                 f"all saved · {per_label}"
             )
         )
@@ -130,21 +131,18 @@ def _count(spans) -> dict[str, int]:
     return out
 
 
-def _first_line(head: str) -> str:
-    return next((line.strip() for line in head.splitlines() if line.strip()), "")
-
-
 def _meta(report: Report) -> Content:
-    """Title, journal, date and DOI, built from literal text (report metadata is untrusted)."""
-    parts: list[str | tuple[str, str]] = [(report.display_title, "bold")]
+    """Title, journal, date and DOI as literal text: report metadata is untrusted, so it is
+    never parsed as markup, and :func:`one_line` keeps control characters off the terminal."""
+    parts: list[str | tuple[str, str]] = [(one_line(report.display_title), "bold")]
     details = [p for p in (report.journal, report.published) if p]
     if report.doi:
         details.append(f"doi:{report.doi}")
     if details:
-        parts += ["\n", (" · ".join(details), "italic")]
-    parts += ["\n", (f"{report.id} · {len(report.text):,} characters", "dim")]
+        parts += ["\n", (one_line(" · ".join(details)), "italic")]
+    parts += ["\n", (one_line(f"{report.id} · {len(report.text):,} characters"), "dim")]
     if report.duplicate_of:
-        parts += [("  duplicate of ", "dim"), (report.duplicate_of, "dim")]
+        parts += [("  duplicate of ", "dim"), (one_line(report.duplicate_of), "dim")]
     return Content.assemble(*parts)
 
 

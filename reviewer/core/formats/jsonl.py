@@ -20,7 +20,7 @@ import orjson
 
 from reviewer.core.formats.base import LineError, ReportRecord, SpanRecord
 from reviewer.core.model import Report, sha256_text
-from reviewer.core.text import context, read_text_file
+from reviewer.core.text import context, path_text, read_text_file
 
 
 def read(path: Path, *, encoding: str = "utf-8") -> Iterator[ReportRecord | LineError]:
@@ -66,7 +66,7 @@ def parse_line(line: str, number: int, path: Path) -> ReportRecord:
     return ReportRecord(
         id=str(report_id).strip(),
         raw_text=text,
-        source=f"{path}:{number}",
+        source=f"{path_text(path)}:{number}",
         line=number,
         meta=dict(meta),
         spans=[_span(s, i, number) for i, s in enumerate(spans)],

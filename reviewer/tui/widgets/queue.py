@@ -10,6 +10,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from reviewer.core.model import LabelSchema, Status
+from reviewer.core.text import one_line
 
 STATUS_MARKS = {
     Status.TODO: ("·", "dim"),
@@ -46,8 +47,9 @@ class ReportQueue(OptionList):
 
     def _prompt(self, row: QueueRow) -> Content:
         mark, style = STATUS_MARKS[row.status]
-        parts: list[str | tuple[str, str]] = [(mark, style), " ", (row.title, "bold"), "\n  "]
-        parts.append((row.report_id, "dim"))
+        title, rid = one_line(row.title), one_line(row.report_id)
+        parts: list[str | tuple[str, str]] = [(mark, style), " ", (title, "bold"), "\n  "]
+        parts.append((rid, "dim"))
         for label in self.labels.labels:
             n = row.counts.get(label.name, 0)
             if n:
