@@ -17,7 +17,7 @@ class LineError(ReviewerError):
         self.line = line
 
 
-@dataclass
+@dataclass(slots=True)
 class SpanRecord:
     """A span as a file states it: offsets into the record's raw text, end exclusive."""
 

@@ -84,19 +84,20 @@ _OPTIONAL_SPAN_FIELDS = (
 
 
 def _span(obj: Any, index: int, number: int) -> SpanRecord:
-    where = f"span {index + 1}"
-    if not isinstance(obj, dict):
-        raise LineError(f"{where} must be an object with start, end and label", number)
+    # The hot path of a large import: checks are by exact type, messages built only on error.
+    if type(obj) is not dict:
+        raise LineError(f"span {index + 1} must be an object with start, end and label", number)
     start, end, label = obj.get("start"), obj.get("end"), obj.get("label")
-    for name, value in (("start", start), ("end", end)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise LineError(f'{where}: "{name}" must be an integer', number)
-    if not isinstance(label, str) or not label:
-        raise LineError(f'{where}: "label" must be a non-empty string', number)
-    if len(obj) > 3:  # optional fields present: check their types
-        for name, kind in _OPTIONAL_SPAN_FIELDS:
-            if obj.get(name) is not None and not isinstance(obj[name], kind):
-                raise LineError(f'{where}: "{name}" must be a {kind.__name__}', number)
+    if type(start) is not int or type(end) is not int:
+        name = "start" if type(start) is not int else "end"
+        raise LineError(f'span {index + 1}: "{name}" must be an integer', number)
+    if type(label) is not str or not label:
+        raise LineError(f'span {index + 1}: "label" must be a non-empty string', number)
+    if len(obj) == 3:
+        return SpanRecord(start, end, label)
+    for name, kind in _OPTIONAL_SPAN_FIELDS:
+        if obj.get(name) is not None and not isinstance(obj[name], kind):
+            raise LineError(f'span {index + 1}: "{name}" must be a {kind.__name__}', number)
     return SpanRecord(
         start=start,
         end=end,
@@ -104,7 +105,7 @@ def _span(obj: Any, index: int, number: int) -> SpanRecord:
         text=obj.get("text"),
         id=obj.get("id"),
         reviewer=obj.get("reviewer") or None,
-        attributes=dict(obj.get("attributes") or {}),
+        attributes=obj.get("attributes") or {},
         note=obj.get("note") or "",
     )
 
