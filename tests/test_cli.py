@@ -1027,3 +1027,24 @@ def test_db_in_a_folder_that_cannot_be_created(tmp_path: Path) -> None:
         result = invoke(["--db", str(path), *args])
         assert_one_line_error(result, str(blocker))
     assert blocker.is_file()
+
+
+def test_export_into_a_pipe_closed_early_stops_quietly(sample_db: Path) -> None:
+    # `reviewer export | head -1`: the reader goes away; no traceback, no "Exception ignored".
+    import subprocess
+    import sys
+
+    reviewer = Path(sys.executable).with_name("reviewer")
+    proc = subprocess.Popen(
+        [str(reviewer), "--db", str(sample_db), "export"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert json.loads(first)["id"] == "case01"
+    assert err == ""
+    assert proc.returncode == 141

@@ -7,6 +7,7 @@ in document order, so export -> import into an empty database -> export gives id
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -67,10 +68,13 @@ def export(
         raise ReviewerError(
             f"unknown export format {fmt!r}; choose one of " + ", ".join(EXPORT_FORMATS)
         )
-    lines = writer(select(store, **filters))
-    if output is None:
-        return _write(sys.stdout, lines)
-    return write_atomic(output, lines)
+    # closing(): if writing stops early (a closed pipe), the read transaction still ends here,
+    # while the store is open, not whenever the generator happens to be collected.
+    with contextlib.closing(select(store, **filters)) as items:
+        lines = writer(items)
+        if output is None:
+            return _write(sys.stdout, lines)
+        return write_atomic(output, lines)
 
 
 def _write(stream, lines: Iterable[str]) -> int:
