@@ -132,3 +132,59 @@ BEGIN
     INSERT INTO reports_fts(rowid, text) VALUES (new.seq, new.text);
 END
 """
+
+
+@migrations(name="0002_fragments_relations_labels")
+def fragments_relations_labels(db: Database) -> None:
+    for statement in _SECOND.split(";\n\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+_SECOND = """
+-- Discontinuous spans: JSON [[start, end], ...] in the source's order ('' when contiguous).
+ALTER TABLE spans ADD COLUMN fragments TEXT NOT NULL DEFAULT '';
+
+-- Normalisations of a span to a vocabulary: JSON [{"type", "ref", "text"}] ('' when none).
+ALTER TABLE spans ADD COLUMN refs TEXT NOT NULL DEFAULT '';
+
+-- The span's id in the file it came from (brat T12), reused when it is exported again.
+ALTER TABLE spans ADD COLUMN source_id TEXT NOT NULL DEFAULT '';
+
+-- Labels that imports brought in beyond the label schema (brat types kept as they are).
+CREATE TABLE labels (
+    name TEXT PRIMARY KEY,
+    color TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    added_at TEXT NOT NULL
+);
+
+-- Binary relations between two spans of one report (brat R lines). The arguments are span ids;
+-- a relation whose span is gone is not exported.
+CREATE TABLE relations (
+    id TEXT PRIMARY KEY,
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    type TEXT NOT NULL,
+    arg1_role TEXT NOT NULL,
+    arg1 TEXT NOT NULL,
+    arg2_role TEXT NOT NULL,
+    arg2 TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    source_id TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+
+CREATE INDEX relations_by_report ON relations(report_id);
+
+-- Lines of a source file that the model does not hold (brat events, equivalences, notes on
+-- events...), kept verbatim and written back on export in their original order.
+CREATE TABLE kept_lines (
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    reviewer TEXT NOT NULL,
+    format TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    line TEXT NOT NULL,
+    PRIMARY KEY (report_id, reviewer, format, position)
+)
+"""

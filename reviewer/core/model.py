@@ -126,6 +126,12 @@ class Span:
     ``start`` and ``end`` are code-point offsets, end exclusive; ``text`` is the covered slice,
     kept so that an export can be checked against its offsets by anyone. ``attributes`` holds
     flags such as ``negated``; ``note`` is free text.
+
+    A discontinuous span (brat's ``T1 Type 0 5;10 15``) lists its ``fragments`` in the order its
+    source gave them (not necessarily document order); ``start``/``end`` are then the extent of
+    all fragments and ``text`` is the fragments' text joined by one space, as brat writes it.
+    ``refs`` are normalisations to a vocabulary (``{"type", "ref", "text"}``, brat's N lines);
+    ``source_id`` is the span's id in the file it came from (brat ``T12``), reused on export.
     """
 
     report_id: str
@@ -139,9 +145,23 @@ class Span:
     note: str = ""
     created_at: str = ""
     updated_at: str = ""
+    fragments: tuple[tuple[int, int], ...] = ()
+    refs: list[dict[str, str]] = field(default_factory=list)
+    source_id: str = ""
+
+    def __post_init__(self) -> None:
+        fragments = self.fragments
+        if not isinstance(fragments, tuple) or (fragments and not isinstance(fragments[0], tuple)):
+            # From JSON: lists of lists.
+            object.__setattr__(self, "fragments", tuple((s, e) for s, e in fragments))
 
     def __hash__(self) -> int:  # equal spans have equal ids; the attributes dict is not hashable
         return hash(self.id)
+
+    @property
+    def pieces(self) -> tuple[tuple[int, int], ...]:
+        """The stretches of text the span covers: its fragments, or ``(start, end)``."""
+        return self.fragments or ((self.start, self.end),)
 
     def content(self) -> tuple[Any, ...]:
         """What makes two spans the same annotation, times aside."""
@@ -154,6 +174,8 @@ class Span:
             self.reviewer,
             tuple(sorted(self.attributes.items())),
             self.note,
+            self.fragments,
+            tuple(tuple(sorted(r.items())) for r in self.refs),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,7 +189,14 @@ class Span:
             "reviewer": self.reviewer,
             "attributes": dict(self.attributes),
             "note": self.note,
+            **({"fragments": [list(f) for f in self.fragments]} if self.fragments else {}),
+            **({"refs": list(self.refs)} if self.refs else {}),
         }
+
+
+def covered_text(text: str, pieces: tuple[tuple[int, int], ...]) -> str:
+    """The text a span covers: its pieces' slices joined by one space (brat's convention)."""
+    return " ".join(text[s:e] for s, e in pieces)
 
 
 def validate_span(span: Span, text: str, labels: LabelSchema) -> None:
@@ -182,7 +211,9 @@ def validate_span(span: Span, text: str, labels: LabelSchema) -> None:
         raise ValidationError(
             f"span {span.start}-{span.end} is outside the text (0-{len(text)}) or empty"
         )
-    actual = text[span.start : span.end]
+    if span.fragments:
+        _check_fragments(span, len(text))
+    actual = covered_text(text, span.pieces)
     if span.text != actual:
         raise ValidationError(
             f"span {span.start}-{span.end} says {span.text!r} but the text there is {actual!r}"
@@ -193,6 +224,19 @@ def validate_span(span: Span, text: str, labels: LabelSchema) -> None:
         )
     if not span.reviewer:
         raise ValidationError("a span needs a reviewer")
+
+
+def _check_fragments(span: Span, length: int) -> None:
+    pieces = sorted(span.fragments)
+    for s, e in pieces:
+        if not (isinstance(s, int) and isinstance(e, int) and 0 <= s < e <= length):
+            raise ValidationError(f"fragment {s}-{e} is outside the text (0-{length}) or empty")
+    if any(a[1] > b[0] for a, b in zip(pieces, pieces[1:], strict=False)):
+        raise ValidationError(f"the fragments {span.fragments} overlap each other")
+    if (pieces[0][0], max(e for _, e in pieces)) != (span.start, span.end):
+        raise ValidationError(
+            f"span {span.start}-{span.end} is not the extent of its fragments {span.fragments}"
+        )
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from reviewer.core.model import Report, Span, now_iso
 
 SPAN_COLUMNS = (
     "id, report_id, start_char, end_char, label, text, reviewer, attributes, note, "
-    "created_at, updated_at"
+    "created_at, updated_at, fragments, refs, source_id"
 )
+SPAN_PLACEHOLDERS = ",".join("?" * 14)
 REPORT_COLUMNS = (
     "id, text, source, title, journal, published, doi, authors, meta, sha256, imported_at, "
     "duplicate_of"
@@ -23,7 +24,8 @@ REPORT_COLUMNS = (
 
 def span_from_row(row: sqlite3.Row | tuple) -> Span:
     """A ``Span`` from a row selected with ``SPAN_COLUMNS``."""
-    sid, rid, start, end, label, text, reviewer, attrs, note, created, updated = row
+    sid, rid, start, end, label, text, reviewer, attrs, note, created, updated, *more = row
+    fragments, refs, source_id = more
     return Span(
         report_id=rid,
         start=start,
@@ -36,6 +38,9 @@ def span_from_row(row: sqlite3.Row | tuple) -> Span:
         note=note,
         created_at=created,
         updated_at=updated,
+        fragments=tuple(tuple(f) for f in json.loads(fragments)) if fragments else (),
+        refs=json.loads(refs) if refs else [],
+        source_id=source_id,
     )
 
 
@@ -83,6 +88,9 @@ def span_params(span: Span) -> tuple:
         span.note,
         span.created_at,
         span.updated_at,
+        json.dumps([list(f) for f in span.fragments]) if span.fragments else "",
+        json.dumps(span.refs, ensure_ascii=False) if span.refs else "",
+        span.source_id,
     )
 
 
@@ -114,7 +122,7 @@ def insert_reports(conn: sqlite3.Connection, reports: Iterable[Report]) -> None:
 
 def insert_spans(conn: sqlite3.Connection, spans: Iterable[Span]) -> None:
     conn.executemany(
-        f"INSERT INTO spans ({SPAN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        f"INSERT INTO spans ({SPAN_COLUMNS}) VALUES ({SPAN_PLACEHOLDERS})",
         (span_params(s) for s in spans),
     )
 

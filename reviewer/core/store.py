@@ -40,6 +40,7 @@ from reviewer.core.model import (
 from reviewer.core.rows import (
     REPORT_COLUMNS,
     SPAN_COLUMNS,
+    SPAN_PLACEHOLDERS,
     insert_reports,
     insert_spans,
     log_action,
@@ -265,7 +266,7 @@ class Store:
             self.conn.execute("DELETE FROM spans WHERE id = ?", (change.before.id,))
         if change.after is not None:
             self.conn.execute(
-                f"INSERT INTO spans ({SPAN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO spans ({SPAN_COLUMNS}) VALUES ({SPAN_PLACEHOLDERS})",
                 span_params(change.after),
             )
 

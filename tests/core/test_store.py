@@ -43,12 +43,34 @@ def test_pragmas_and_tables_are_plain(tmp_path: Path) -> None:
     tables = {r[0] for r in q("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"reports", "spans", "review_status", "actions", "events", "reports_fts"} <= tables
     applied = [r[0] for r in q("SELECT name FROM _sqlite_migrations ORDER BY id")]
-    assert applied == ["0001_initial"]
+    assert applied == ["0001_initial", "0002_fragments_relations_labels"]
     store.close()
     # Reopening applies nothing twice.
     with Store(tmp_path / "reviewer.db") as again:
         count = again.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
-        assert count == 1
+        assert count == 2
+
+
+def test_an_older_database_is_migrated_and_keeps_its_spans(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from reviewer.core.migrations import migrations
+
+    db = tmp_path / "old.db"
+    old = Database(db)
+    migrations.apply(old, stop_before="0002_fragments_relations_labels")
+    old.execute(
+        "INSERT INTO reports (id, text, length, sha256, imported_at) "
+        "VALUES ('r', 'Aspirin', 7, '', '')"
+    )
+    old.execute(
+        "INSERT INTO spans (id, report_id, start_char, end_char, label, text, reviewer, "
+        "created_at, updated_at) VALUES ('s', 'r', 0, 7, 'drug', 'Aspirin', 'al', 't', 't')"
+    )
+    old.close()
+    with Store(db) as store:
+        (span,) = store.spans()
+        assert (span.text, span.fragments, span.refs, span.source_id) == ("Aspirin", (), [], "")
 
 
 def test_database_reads_in_the_sqlite3_shell(tmp_path: Path) -> None:
