@@ -16,9 +16,10 @@ from pathlib import Path
 import click
 
 from reviewer import __version__
-from reviewer.core.exporter import EXPORT_FORMATS, export
+from reviewer.core.exporter import EXPORT_FORMATS, export, export_brat
 from reviewer.core.importer import FORMATS, ImportPlan, ImportStopped, collect, import_paths
 from reviewer.core.model import ReviewerError, Status
+from reviewer.core.schema import load_label_map, parse_maps
 from reviewer.core.store import Store
 from reviewer.core.text import has_controls
 
@@ -162,6 +163,26 @@ def cli(ctx: click.Context, db_path: Path, reviewer: str) -> None:
     is_flag=True,
     help="Import only when the database holds no reports yet (used by make run).",
 )
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="SOURCE=LABEL",
+    help="Rename a source label, e.g. --map Medication=drug (repeatable).",
+)
+@click.option(
+    "--label-map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help='A TOML file with a [map] table of SOURCE = "LABEL" lines '
+    "(annotations/maccrobat.toml is one).",
+)
+@click.option(
+    "--drop-unmapped",
+    is_flag=True,
+    help="Drop spans whose type is neither in the schema nor mapped (brat keeps them as "
+    "labels of their own otherwise).",
+)
 @click.pass_obj
 def import_command(
     obj: Context,
@@ -171,6 +192,9 @@ def import_command(
     encoding: str,
     skip_invalid: bool,
     if_empty: bool,
+    maps: tuple[str, ...],
+    label_map: Path | None,
+    drop_unmapped: bool,
 ) -> None:
     """Import case reports (.txt files, folders) and annotations (JSONL).
 
@@ -180,6 +204,7 @@ def import_command(
     import and nothing from that file is kept.
     """
     override = _name(override, "--reviewer")
+    mapping = {**(load_label_map(label_map) if label_map else {}), **parse_maps(maps)}
     with obj.store(create=True) as store:
         if if_empty and store.report_count():
             click.echo(
@@ -199,6 +224,8 @@ def import_command(
                     encoding=encoding,
                     skip_invalid=skip_invalid,
                     progress=bar.update,
+                    label_map=mapping,
+                    drop_unmapped=drop_unmapped,
                 )
             except ImportStopped as stop:
                 if stop.summary.files:  # what earlier files brought is saved: say so
@@ -208,6 +235,8 @@ def import_command(
                 raise
     for error in summary.errors:
         click.echo(f"skipped: {error}", err=True)
+    for detail in summary.details():
+        click.echo(f"  {detail}", err=True)
     click.echo(summary.line())
 
 
@@ -235,17 +264,18 @@ def _progress(plan: ImportPlan):
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(list(EXPORT_FORMATS)),
+    type=click.Choice([*EXPORT_FORMATS, "brat"]),
     default="jsonl",
     show_default=True,
-    help="jsonl: one report per line with its spans; spans: one annotation per line with context.",
+    help="jsonl: one report per line with its spans; spans: one annotation per line with "
+    "context; brat: <id>.txt and <id>.ann files in the folder given with -o.",
 )
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
-    help="Write here (atomically) instead of to stdout.",
+    help="Write here (atomically) instead of to stdout; for brat, a folder.",
 )
 @click.option("--label", default=None, help="Only spans with this label.")
 @click.option("--reviewer", "by_reviewer", default=None, help="Only this reviewer's spans.")
@@ -265,6 +295,13 @@ def export_command(
     status: str | None,
 ) -> None:
     """Export reports and annotations."""
+    if fmt == "brat":
+        if output is None:
+            raise ReviewerError("brat export writes files: give a folder with -o")
+        with obj.store() as store:
+            n = export_brat(store, output, label=label, reviewer=by_reviewer, status=status)
+        click.echo(f"Wrote {n} report{'s' * (n != 1)} as .txt/.ann to {output}.", err=True)
+        return
     with obj.store() as store:
         n = export(store, fmt, output, label=label, reviewer=by_reviewer, status=status)
     if output is not None:

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from reviewer.core.formats import brat as brat_format
 from reviewer.core.formats import jsonl as jsonl_format
 from reviewer.core.model import Report, ReviewerError, Status
 from reviewer.core.store import Store
@@ -36,15 +37,20 @@ def select(
     ``status`` keeps reports that have that status for ``reviewer`` (or, without a reviewer, for
     any reviewer; ``todo`` then means a report nobody has started).
     """
-    if label is not None and label not in store.labels:
-        resolved = store.labels.resolve(label)
-        if resolved is None:
-            raise ReviewerError(
-                f"unknown label {label!r}; the labels are {', '.join(store.labels.names)}"
-            )
-        label = resolved
+    label = _resolve_label(store, label)
     keep = None if status is None else store.report_ids_with_status(_status(status), reviewer)
     yield from store.reports_with_spans(label=label, reviewer=reviewer, only=keep)
+
+
+def _resolve_label(store: Store, label: str | None) -> str | None:
+    if label is None or label in store.labels:
+        return label
+    resolved = store.labels.resolve(label)
+    if resolved is None:
+        raise ReviewerError(
+            f"unknown label {label!r}; the labels are {', '.join(store.labels.names)}"
+        )
+    return resolved
 
 
 def _status(value: str) -> Status:
@@ -54,6 +60,40 @@ def _status(value: str) -> Status:
         raise ReviewerError(
             f"unknown status {value!r}; choose one of {', '.join(s.value for s in Status)}"
         ) from None
+
+
+def export_brat(
+    store: Store,
+    folder: Path,
+    *,
+    label: str | None = None,
+    reviewer: str | None = None,
+    status: str | None = None,
+) -> int:
+    """Write every selected report as ``<id>.txt`` + ``<id>.ann`` under ``folder``; returns the
+    number of reports. Kept source lines are written back unchanged after the model's lines."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ReviewerError(f"{folder}: brat export needs a folder, and this is a file")
+    folder.mkdir(parents=True, exist_ok=True)
+    label = _resolve_label(store, label)
+    keep = None if status is None else store.report_ids_with_status(_status(status), reviewer)
+    n = 0
+    with store.read():
+        for report in store.reports():
+            if keep is not None and report.id not in keep:
+                continue
+            spans = store.spans(report.id, reviewer=reviewer, label=label)
+            relations = [
+                r
+                for r in store.relations(report.id)
+                if reviewer is None or r["reviewer"] == reviewer
+            ]
+            kept = store.kept_lines(report.id, "brat", reviewer)
+            lines = brat_format.ann_lines(report.text, spans, relations, kept)
+            brat_format.write_report(folder, report.id, report.text, lines)
+            n += 1
+    return n
 
 
 def export(

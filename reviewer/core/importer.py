@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from reviewer.core.formats import brat as brat_format
 from reviewer.core.formats import jsonl as jsonl_format
 from reviewer.core.formats import text as text_format
 from reviewer.core.formats.base import LineError, ReportRecord, SpanRecord
@@ -31,10 +32,14 @@ from reviewer.core.model import (
     ReviewerError,
     Span,
     ValidationError,
+    covered_text,
     now_iso,
+    validate_span,
 )
+from reviewer.core.schema import with_imported
 from reviewer.core.store import Store
 from reviewer.core.text import (
+    Normalised,
     clean_value,
     has_controls,
     normalise,
@@ -43,7 +48,7 @@ from reviewer.core.text import (
     path_text,
 )
 
-FORMATS = ("auto", "text", "jsonl")
+FORMATS = ("auto", "text", "jsonl", "brat")
 _EXTENSIONS = {".txt": "text", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _SPAN_NAMESPACE = uuid.UUID("9a7c1d2e-4b1f-5c3a-9e8d-6f0b2a4c8e11").bytes
 
@@ -82,11 +87,24 @@ class ImportSummary:
     errors: list[str] = field(default_factory=list)
     formats: dict[str, int] = field(default_factory=dict)
     ignored: Counter[str] = field(default_factory=Counter)
+    labels: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, became) -> n
+    kept: Counter[tuple[str, str]] = field(default_factory=Counter)  # (line kind, fate) -> n
 
     @property
     def already_present(self) -> int:
         """Reports that were stored before this import began."""
         return len(self.present_ids)
+
+    def details(self) -> list[str]:
+        """What the labels became and which source lines were kept, for the lines after the
+        summary: ``Medication -> drug: 1080``, ``kept E lines: 14368``."""
+        out = [
+            f"label {src} -> {dst or '(dropped)'}: {n}"
+            for (src, dst), n in sorted(self.labels.items())
+            if src != dst
+        ]
+        out += [f"{fate} {kind} lines: {n}" for (kind, fate), n in sorted(self.kept.items())]
+        return out
 
     def line(self) -> str:
         text = (
@@ -143,10 +161,11 @@ class ImportFile:
     path: Path
     format: str
     report_id: str  # for one-report formats: the id derived from the path
+    ann: Path | None = None  # brat: the .ann beside the .txt (None: no annotations)
 
     @property
     def size(self) -> int:
-        return self.path.stat().st_size
+        return sum(p.stat().st_size for p in (self.path, self.ann) if p is not None and p.exists())
 
 
 @dataclass(frozen=True)
@@ -162,39 +181,66 @@ class ImportPlan:
 
 
 def collect(paths: list[Path], fmt: str = "auto") -> ImportPlan:
-    """The files to import from files and folders (recursively), text before JSONL so that a
-    folder's annotation files attach to its reports. Errors name the path that cannot be used."""
+    """The files to import from files and folders (recursively), reports before JSONL so that a
+    folder's annotation files attach to its reports. A folder holding ``.ann`` files is read as
+    brat (each ``.txt`` with its ``.ann``). Errors name the path that cannot be used."""
     if fmt not in FORMATS:
         raise ReviewerError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     found: list[ImportFile] = []
     ignored: Counter[str] = Counter()
     for path in paths:
         if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                rel = file.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                kind = _EXTENSIONS.get(file.suffix.lower())
-                if kind and fmt in ("auto", kind):
-                    found.append(ImportFile(file, kind, path_text(rel.with_suffix(""))))
-                else:
-                    ignored[file.suffix.lower() or file.name] += 1
+            found += _from_folder(path, fmt, ignored)
         elif path.is_file():
-            kind = fmt if fmt != "auto" else _EXTENSIONS.get(path.suffix.lower(), "")
-            if not kind:
-                raise ReviewerError(
-                    f"{path}: cannot tell the format from the extension; use --format"
-                )
-            found.append(ImportFile(path, kind, path_text(Path(path.stem))))
+            found.append(_from_file(path, fmt))
         else:
-            raise ReviewerError(f"{path}: no such file or folder")
+            raise ReviewerError(f"{path_text(path)}: no such file or folder")
     if not found:
         raise ReviewerError(
             f"no {'importable' if fmt == 'auto' else fmt} files in "
-            + ", ".join(str(p) for p in paths)
+            + ", ".join(path_text(p) for p in paths)
         )
-    order = {"text": 0, "jsonl": 1}
+    order = {"text": 0, "brat": 0, "jsonl": 1}
     return ImportPlan(sorted(found, key=lambda f: order[f.format]), ignored)
+
+
+def _from_folder(folder: Path, fmt: str, ignored: Counter[str]) -> list[ImportFile]:
+    files = [
+        f
+        for f in sorted(folder.rglob("*"))
+        if f.is_file() and not any(p.startswith(".") for p in f.relative_to(folder).parts)
+    ]
+    suffixes = {f.suffix.lower() for f in files}
+    brat = fmt == "brat" or (fmt == "auto" and ".ann" in suffixes)
+    found: list[ImportFile] = []
+    for file in files:
+        rid = path_text(file.relative_to(folder).with_suffix(""))
+        suffix = file.suffix.lower()
+        if brat and suffix == ".txt":
+            ann = file.with_suffix(".ann")
+            found.append(ImportFile(file, "brat", rid, ann if ann.is_file() else None))
+        elif brat and suffix == ".ann":
+            if not file.with_suffix(".txt").is_file():  # reported when read: no text to go with
+                found.append(ImportFile(file.with_suffix(".txt"), "brat", rid, file))
+        elif (kind := _EXTENSIONS.get(suffix)) and fmt in ("auto", kind):
+            found.append(ImportFile(file, kind, rid))
+        else:
+            ignored[suffix or file.name] += 1
+    return found
+
+
+def _from_file(path: Path, fmt: str) -> ImportFile:
+    rid = path_text(Path(path.stem))
+    suffix = path.suffix.lower()
+    ann = path.with_suffix(".ann")
+    if fmt == "brat" or suffix == ".ann" or (fmt == "auto" and suffix == ".txt" and ann.is_file()):
+        return ImportFile(path.with_suffix(".txt"), "brat", rid, ann if ann.is_file() else None)
+    kind = fmt if fmt != "auto" else _EXTENSIONS.get(suffix, "")
+    if not kind:
+        raise ReviewerError(
+            f"{path_text(path)}: cannot tell the format from the extension; use --format"
+        )
+    return ImportFile(path, kind, rid)
 
 
 def read_records(file: ImportFile, encoding: str) -> Iterator[ReportRecord | LineError]:
@@ -202,6 +248,10 @@ def read_records(file: ImportFile, encoding: str) -> Iterator[ReportRecord | Lin
     reader goes on to the next one (a file that cannot be read at all raises)."""
     if file.format == "text":
         return text_format.read(file.path, file.report_id, encoding=encoding)
+    if file.format == "brat":
+        if not file.path.is_file():
+            raise ReviewerError(f"{path_text(file.ann or file.path)}: has no .txt beside it")
+        return brat_format.read(file.path, file.ann, file.report_id, encoding=encoding)
     return jsonl_format.read(file.path, encoding=encoding)
 
 
@@ -215,17 +265,24 @@ def import_paths(
     encoding: str = "utf-8",
     skip_invalid: bool = False,
     progress: Progress | None = None,
+    label_map: dict[str, str] | None = None,
+    drop_unmapped: bool = False,
 ) -> ImportSummary:
     """Import every file found under ``paths``; see the module docstring for the rules.
 
     ``reviewer`` owns spans that name no reviewer of their own; ``reviewer_override`` (the
     import command's ``--reviewer``) owns every imported span. ``paths`` may also be the
     :class:`ImportPlan` of :func:`collect`, for a caller that sizes a progress bar first.
+
+    ``label_map`` renames source labels (``{"Medication": "drug"}``). A label neither in the
+    schema nor mapped is an error, except in formats that define their own types (brat), where
+    it is kept as a label of its own, or dropped with its spans when ``drop_unmapped``.
     """
     plan = paths if isinstance(paths, ImportPlan) else collect(paths, fmt)
     summary = ImportSummary(ignored=plan.ignored)
     for file in plan.files:
         importer = _FileImport(store, file, reviewer, reviewer_override, skip_invalid, summary)
+        importer.label_map, importer.drop_unmapped = label_map or {}, drop_unmapped
         try:
             with _no_cyclic_gc():
                 importer.run(encoding)
@@ -289,6 +346,11 @@ class _FileImport:
         self.by_sha: dict[str, str] = {}
         self.occurrences: dict[tuple, int] = {}
         self.labels = {name: name for name in store.labels.names}  # the common, exact case
+        self.label_map: dict[str, str] = {}
+        self.drop_unmapped = False
+        self.new_labels: list[str] = []
+        self.new_relations: list[tuple] = []
+        self.new_kept: list[tuple] = []
         # Rows are written in two bulk inserts when the file has been read: interleaving report
         # rows (and their FTS trigger) with span rows makes SQLite several times slower.
         self.new_reports: list[Report] = []
@@ -300,6 +362,8 @@ class _FileImport:
             self.summary,
             present_ids=set(self.summary.present_ids),
             added_ids=set(self.summary.added_ids),
+            labels=Counter(self.summary.labels),
+            kept=Counter(self.summary.kept),
         )
         try:
             with self.store.write():
@@ -311,11 +375,15 @@ class _FileImport:
                         self._import(item)
                     except ValidationError as exc:
                         self._fail(str(exc), item.line)
+                self.store.add_labels(self.new_labels, path_text(self.file.path))
                 self.store.insert_reports(self.new_reports)
                 self.store.insert_spans(self.new_spans.values())
+                self.store.insert_relations(self.new_relations)
+                self.store.insert_kept_lines(self.new_kept)
                 self.store._log_action(self.reviewer, "import", None, str(self.file.path))
         except ReviewerError:
             self.summary.__dict__.update(snapshot.__dict__)
+            self.store.reload_labels()  # labels this file would have added were rolled back
             raise
 
     def _fail(self, reason: str, line: int | None) -> None:
@@ -329,7 +397,9 @@ class _FileImport:
     def _import(self, record: ReportRecord) -> None:
         norm = normalise(record.raw_text)
         report = self._report(record, norm.text)
-        spans = [self._span(report, record, s, norm) for s in record.spans]
+        built = [(self._span(report, record, s, norm), s) for s in record.spans]
+        pairs = [(span, rec) for span, rec in built if span is not None]
+        spans = [span for span, _ in pairs]
         stored = self.seen.get(report.id) or self.store.get_report(report.id)
         if stored is not None and stored.sha256 != report.sha256:
             raise ValidationError(
@@ -339,15 +409,17 @@ class _FileImport:
         # Checked before anything of the record is written. Spans of a report this file is
         # creating can only collide with stored ones through ids the file gives explicitly.
         known = stored is not None
-        new_spans = self._new_spans(
-            spans, [s.id for s, r in zip(spans, record.spans, strict=True) if known or r.id]
-        )
+        new_spans = self._new_spans(spans, [s.id for s, r in pairs if known or r.id])
+        relations = self._relations(report, record, pairs)
+        kept = self._kept(report, record, spans)
         if stored is None:
             self._add_report(report)
         elif report.id not in self.summary.added_ids:
             self.summary.present_ids.add(report.id)
         self.new_spans.update((span.id, span) for span in new_spans)
         self.summary.spans += len(new_spans)
+        self.new_relations += relations
+        self.new_kept += kept
 
     def _report(self, record: ReportRecord, text: str) -> Report:
         if not text.strip():
@@ -368,40 +440,117 @@ class _FileImport:
             **fields,
         )
 
-    def _span(self, report: Report, record: ReportRecord, rec: SpanRecord, norm) -> Span:
+    def _span(
+        self, report: Report, record: ReportRecord, rec: SpanRecord, norm: Normalised
+    ) -> Span | None:
         where = f"span {rec.start}-{rec.end}"
-        if rec.text is not None and 0 <= rec.start < rec.end <= norm.original_length:
-            actual = record.raw_text[rec.start : rec.end]
+        pieces = rec.fragments or ((rec.start, rec.end),)
+        if rec.text is not None and all(0 <= a < b <= norm.original_length for a, b in pieces):
+            actual = covered_text(record.raw_text, pieces)
             if actual != rec.text:
                 raise ValidationError(f"{where} says {rec.text!r} but the text there is {actual!r}")
-        label = self.labels.get(rec.label) or self.store.labels.resolve(rec.label)
+        label = self._label(rec.label, record)
         if label is None:
-            raise ValidationError(
-                f"{where}: label {rec.label!r} is not in the label schema "
-                f"({', '.join(self.store.labels.names)}); add it to labels.toml"
-            )
-        start, end = norm.map_offset(rec.start), norm.map_offset(rec.end, end=True)
-        reviewer = self.override or rec.reviewer or record.annotator or self.reviewer
-        span_id = rec.id or self._derived_id(report.id, reviewer, start, end, label)
-        if not 0 <= start < end <= len(report.text):
+            return None
+        mapped = tuple((norm.map_offset(a), norm.map_offset(b, end=True)) for a, b in pieces)
+        start, end = min(a for a, _ in mapped), max(b for _, b in mapped)
+        if not all(0 <= a < b <= len(report.text) for a, b in mapped):
             raise ValidationError(
                 f"{where} is outside the text (0-{norm.original_length}) or empty"
             )
-        # The covered text is taken from the stored text and the label was resolved against
-        # the schema above, so the span is valid by construction (see model.validate_span).
-        return Span(
+        reviewer = self.override or rec.reviewer or record.annotator or self.reviewer
+        fragments = mapped if rec.fragments else ()
+        span_id = rec.id or self._derived_id(
+            report.id, reviewer, start, end, label if not fragments else f"{label}{fragments}"
+        )
+        span = Span(
             report_id=report.id,
             start=start,
             end=end,
             label=label,
-            text=report.text[start:end],
+            text=covered_text(report.text, mapped),
             reviewer=reviewer,
             id=span_id,
             attributes=rec.attributes,
             note=rec.note,
             created_at=report.imported_at,
             updated_at=report.imported_at,
+            fragments=fragments,
+            refs=rec.refs,
+            source_id=rec.source_id,
         )
+        if fragments:
+            validate_span(span, report.text, with_imported(self.store.labels, [label]))
+        # Otherwise valid by construction: the text is the stored slice and the label resolved.
+        return span
+
+    def _label(self, source: str, record: ReportRecord) -> str | None:
+        """The label a source label becomes (None: the span is dropped); counted per pair."""
+        target = self.label_map.get(source, source)
+        label = self.labels.get(target)
+        if label is None and record.format != "brat":  # brat types are exact: Drug is not drug
+            label = self.store.labels.resolve(target)
+        if label is None:
+            if self.drop_unmapped and source not in self.label_map:
+                self.summary.labels[(source, "")] += 1
+                return None
+            if record.format != "brat" and source not in self.label_map:
+                raise ValidationError(
+                    f"label {source!r} is not in the label schema "
+                    f"({', '.join(self.store.labels.names)}); add it to labels.toml or map it "
+                    "with --map"
+                )
+            label = target
+            self.labels[label] = label
+            self.new_labels.append(label)
+        self.summary.labels[(source, label)] += 1
+        return label
+
+    def _relations(
+        self, report: Report, record: ReportRecord, pairs: list[tuple[Span, SpanRecord]]
+    ) -> list[tuple]:
+        by_source = {rec.source_id: span for span, rec in pairs if rec.source_id}
+        rows = []
+        for n, rel in enumerate(record.relations):
+            a, b = by_source.get(rel.arg1), by_source.get(rel.arg2)
+            if a is None or b is None:  # an argument was dropped (--drop-unmapped)
+                self.summary.kept[("R", "dropped with its span")] += 1
+                continue
+            rid = uuid5(f"{report.id}\x1fR\x1f{a.reviewer}\x1f{rel.source_id}\x1f{n}")
+            rows.append(
+                (
+                    rid,
+                    report.id,
+                    rel.type,
+                    rel.arg1_role,
+                    a.id,
+                    rel.arg2_role,
+                    b.id,
+                    a.reviewer,
+                    rel.source_id,
+                    report.imported_at,
+                )
+            )
+        return rows
+
+    def _kept(self, report: Report, record: ReportRecord, spans: list[Span]) -> list[tuple]:
+        if not record.kept:
+            return []
+        reviewer = self.override or record.annotator or self.reviewer
+        lines = [line for _, line in record.kept]
+        stored = self.store.kept_lines(report.id, record.format, reviewer)
+        if stored:
+            if stored != lines:
+                raise ValidationError(
+                    "the lines kept from an earlier import of this report differ from these"
+                )
+            return []
+        for kind, _ in record.kept:
+            self.summary.kept[(kind, "kept")] += 1
+        return [
+            (report.id, reviewer, record.format, i, kind, line)
+            for i, (kind, line) in enumerate(record.kept)
+        ]
 
     def _derived_id(self, report_id: str, reviewer: str, start: int, end: int, label: str) -> str:
         key = (report_id, reviewer, start, end, label)

@@ -93,3 +93,58 @@ def _checked(path: Path, labels: tuple[Label, ...]) -> LabelSchema:
             )
         seen[label.key] = label.name
     return LabelSchema(labels)
+
+
+# Colours for labels that imports bring in; chosen to read on a dark background.
+IMPORTED_COLORS = (
+    "#d7af5f",
+    "#5fd7d7",
+    "#d787af",
+    "#afd75f",
+    "#87afd7",
+    "#d7875f",
+    "#af87d7",
+    "#5fd787",
+    "#d7d75f",
+    "#5fafaf",
+    "#d75f87",
+    "#87d7af",
+)
+
+
+def with_imported(schema: LabelSchema, names: list[str]) -> LabelSchema:
+    """``schema`` plus labels an import brought in (no key: they are applied from lists)."""
+    extra = [n for n in names if n not in schema]
+    if not extra:
+        return schema
+    start = len(schema.labels)
+    imported = tuple(
+        Label(name, "", IMPORTED_COLORS[(start + i) % len(IMPORTED_COLORS)], "imported")
+        for i, name in enumerate(extra)
+    )
+    return LabelSchema(schema.labels + imported)
+
+
+def parse_maps(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``["Medication=drug", ...]`` as a dict; an item without ``=`` is an error."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        source, sep, target = pair.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise ReviewerError(f"--map {pair!r}: write SOURCE=LABEL, e.g. Medication=drug")
+        out[source.strip()] = target.strip()
+    return out
+
+
+def load_label_map(path: Path) -> dict[str, str]:
+    """A label map file: TOML with a ``[map]`` table of ``Source = "label"``."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ReviewerError(f"{path}: not a valid TOML label map: {exc}") from None
+    table = data.get("map")
+    if not isinstance(table, dict) or set(data) - {"map"}:
+        raise ReviewerError(f'{path}: a label map is one [map] table of Source = "label"')
+    if not all(isinstance(v, str) and v for v in table.values()):
+        raise ReviewerError(f"{path}: every [map] value must be a label name in quotes")
+    return dict(table)

@@ -51,7 +51,7 @@ from reviewer.core.rows import (
     span_params,
     where_clause,
 )
-from reviewer.core.schema import load_schema
+from reviewer.core.schema import load_schema, with_imported
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -92,6 +92,7 @@ class Store:
             self.conn = self.connect()
             self.db = Database(self.conn)
             self._migrate()
+            self.labels = with_imported(self.labels, self.imported_labels())
         except sqlite3.DatabaseError as exc:
             raise ReviewerError(f"{path}: cannot open the database: {exc}") from None
 
@@ -104,6 +105,56 @@ class Store:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
+
+    def imported_labels(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM labels ORDER BY added_at, name")]
+
+    def add_labels(self, names: list[str], source: str) -> None:
+        """Add labels an import brought in, inside the caller's transaction."""
+        new = [n for n in names if n not in self.labels]
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO labels (name, color, source, added_at) VALUES (?, ?, ?, ?)",
+            [(n, "", source, now_iso()) for n in new],
+        )
+        self.labels = with_imported(self.labels, new)
+
+    def reload_labels(self) -> None:
+        """Labels as stored (after a rolled-back import that would have added some)."""
+        self.labels = with_imported(load_schema(self.workspace), self.imported_labels())
+
+    def insert_relations(self, rows: list[tuple]) -> None:
+        """Insert relations (rows in ``relations`` column order), inside the caller's
+        transaction; a relation already stored (same id) is left as it is."""
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO relations (id, report_id, type, arg1_role, arg1, arg2_role, "
+            "arg2, reviewer, source_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def insert_kept_lines(self, rows: list[tuple]) -> None:
+        """Insert kept source lines (report, reviewer, format, position, kind, line)."""
+        self.conn.executemany(
+            "INSERT INTO kept_lines (report_id, reviewer, format, position, kind, line) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def relations(self, report_id: str) -> list[dict[str, str]]:
+        """The report's relations, each with its arguments' span ids."""
+        keys = ("id", "type", "arg1_role", "arg1", "arg2_role", "arg2", "reviewer", "source_id")
+        rows = self.conn.execute(
+            f"SELECT {', '.join(keys)} FROM relations WHERE report_id = ? ORDER BY rowid",
+            (report_id,),
+        )
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def kept_lines(self, report_id: str, fmt: str, reviewer: str | None = None) -> list[str]:
+        """Source lines kept verbatim for a report (one reviewer's, or everyone's)."""
+        where, params = where_clause(report_id=report_id, format=fmt, reviewer=reviewer)
+        rows = self.conn.execute(
+            f"SELECT line FROM kept_lines {where} ORDER BY reviewer, position", params
+        )
+        return [r[0] for r in rows]
 
     def _migrate(self) -> None:
         if not migrations.pending(self.db):
@@ -488,25 +539,28 @@ class Store:
         with self.read():
             rows = self.conn.execute(
                 "SELECT r.seq, s.id, s.start_char, s.end_char, s.label, s.text, s.reviewer, "
-                "s.attributes, s.note FROM spans s JOIN reports r ON r.id = s.report_id "
-                f"{where} "
+                "s.attributes, s.note, s.fragments, s.refs "
+                f"FROM spans s JOIN reports r ON r.id = s.report_id {where} "
                 "ORDER BY r.seq, s.start_char, s.end_char, s.label, s.reviewer, s.id",
                 params,
             )
             by_seq: dict[int, list[dict]] = {}
-            for seq, sid, start, end, label_, text, reviewer_, attrs, note in rows:
-                by_seq.setdefault(seq, []).append(
-                    {
-                        "id": sid,
-                        "start": start,
-                        "end": end,
-                        "label": label_,
-                        "text": text,
-                        "reviewer": reviewer_,
-                        "attributes": json.loads(attrs) if attrs != "{}" else {},
-                        "note": note,
-                    }
-                )
+            for seq, sid, start, end, label_, text, reviewer_, attrs, note, frags, refs in rows:
+                span = {
+                    "id": sid,
+                    "start": start,
+                    "end": end,
+                    "label": label_,
+                    "text": text,
+                    "reviewer": reviewer_,
+                    "attributes": json.loads(attrs) if attrs != "{}" else {},
+                    "note": note,
+                }
+                if frags:
+                    span["fragments"] = json.loads(frags)
+                if refs:
+                    span["refs"] = json.loads(refs)
+                by_seq.setdefault(seq, []).append(span)
             reports = self.conn.execute(f"SELECT seq, {REPORT_COLUMNS} FROM reports ORDER BY seq")
             for row in reports:
                 if only is None or row[1] in only:

@@ -17,6 +17,7 @@ CORE_MODULES = [
     "reviewer.core.exporter",
     "reviewer.core.formats.jsonl",
     "reviewer.core.formats.text",
+    "reviewer.core.formats.brat",
 ]
 
 

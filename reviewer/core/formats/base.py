@@ -29,6 +29,21 @@ class SpanRecord:
     reviewer: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    fragments: tuple[tuple[int, int], ...] = ()  # in the file's order; start/end their extent
+    refs: list[dict[str, str]] = field(default_factory=list)
+    source_id: str = ""
+
+
+@dataclass(slots=True)
+class RelationRecord:
+    """A relation between two spans of the same record, named by their ``source_id``."""
+
+    type: str
+    arg1_role: str
+    arg1: str
+    arg2_role: str
+    arg2: str
+    source_id: str = ""
 
 
 @dataclass
@@ -42,3 +57,6 @@ class ReportRecord:
     meta: dict[str, Any] = field(default_factory=dict)
     spans: list[SpanRecord] = field(default_factory=list)
     annotator: str | None = None
+    relations: list[RelationRecord] = field(default_factory=list)
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (kind, line), in file order
+    format: str = ""

@@ -75,6 +75,8 @@ def parse_line(line: str, number: int, path: Path) -> ReportRecord:
 
 
 _OPTIONAL_SPAN_FIELDS = (
+    ("fragments", list),
+    ("refs", list),
     ("text", str),
     ("id", str),
     ("reviewer", str),
@@ -107,7 +109,25 @@ def _span(obj: Any, index: int, number: int) -> SpanRecord:
         reviewer=obj.get("reviewer") or None,
         attributes=obj.get("attributes") or {},
         note=obj.get("note") or "",
+        fragments=_fragments(obj.get("fragments"), index, number),
+        refs=_refs(obj.get("refs"), index, number),
     )
+
+
+def _fragments(value: Any, index: int, number: int) -> tuple[tuple[int, int], ...]:
+    if not value:
+        return ()
+    if not all(type(f) is list and len(f) == 2 and all(type(x) is int for x in f) for f in value):
+        raise LineError(f'span {index + 1}: "fragments" must be [[start, end], ...]', number)
+    return tuple((a, b) for a, b in value)
+
+
+def _refs(value: Any, index: int, number: int) -> list[dict[str, str]]:
+    if not value:
+        return []
+    if not all(type(r) is dict and all(type(v) is str for v in r.values()) for r in value):
+        raise LineError(f'span {index + 1}: "refs" must be a list of objects of strings', number)
+    return list(value)
 
 
 def dumps(obj: dict[str, Any]) -> str:

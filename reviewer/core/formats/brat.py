@@ -1,0 +1,220 @@
+"""brat standoff: a ``.txt`` and an ``.ann`` with the same name (see ../shared/FORMATS.md).
+
+Read: T lines become spans (discontinuous ones keep their fragments in the file's order), A/M
+lines on a T become attributes, ``#`` AnnotatorNotes on a T the note, N lines on a T its refs, R
+lines between two T's relations. Every other line (E events, ``*`` equivalences, and A, R, N, #
+lines that point at events) is kept verbatim with the report and written back on export.
+
+Written: the stored text as ``<id>.txt`` and the spans as ``<id>.ann``, T ids reused from the
+source where they came from one (so kept event lines still point at the right spans), every
+other id numbered after the highest one in use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from reviewer.core.formats.base import LineError, RelationRecord, ReportRecord, SpanRecord
+from reviewer.core.model import ReviewerError, Span, covered_text
+from reviewer.core.text import path_text, read_text_file
+
+_ID = re.compile(r"^([A-Z#*])(\d*)")
+_OFFSETS = re.compile(r"^\d+ \d+(;\d+ \d+)*$")
+
+
+def read(
+    txt: Path, ann: Path | None, report_id: str, *, encoding: str = "utf-8"
+) -> Iterator[ReportRecord | LineError]:
+    """One report from a .txt/.ann pair (no .ann: a report without annotations)."""
+    raw = read_text_file(txt, encoding=encoding)
+    record = ReportRecord(id=report_id, raw_text=raw, source=path_text(txt), format="brat")
+    if ann is None:
+        yield record
+        return
+    errors: list[LineError] = []
+    lines = read_text_file(ann, encoding=encoding).split("\n")
+    spans: dict[str, SpanRecord] = {}
+    others: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        if line.startswith("T"):
+            try:
+                span = _t_line(line, number, raw)
+            except LineError as exc:
+                errors.append(exc)
+                continue
+            if span.source_id in spans:
+                errors.append(LineError(f"{span.source_id} is defined twice", number))
+                continue
+            spans[span.source_id] = span
+        else:
+            others.append((number, line))
+    for number, line in others:
+        try:
+            if not _attach(line, spans, record):
+                record.kept.append((_kind(line), line))
+        except LineError as exc:
+            exc.line = exc.line or number
+            errors.append(exc)
+    record.spans = list(spans.values())
+    # The report comes whole or not at all: its first error stands for it (file:line).
+    yield errors[0] if errors else record
+
+
+def _kind(line: str) -> str:
+    match = _ID.match(line)
+    return match.group(1) if match else "?"
+
+
+def _t_line(line: str, number: int, raw: str) -> SpanRecord:
+    parts = line.split("\t", 2)
+    if len(parts) < 2 or " " not in parts[1]:
+        raise LineError("a T line needs 'ID<TAB>Type START END<TAB>text'", number)
+    label, offsets = parts[1].split(" ", 1)
+    if not _OFFSETS.match(offsets.strip()):
+        raise LineError(f"bad offsets {offsets!r} (want 'START END' or 'S1 E1;S2 E2')", number)
+    fragments = tuple(
+        (int(a), int(b)) for a, b in (f.split(" ") for f in offsets.strip().split(";"))
+    )
+    if any(s >= e for s, e in fragments):
+        raise LineError(f"an empty or reversed fragment in {offsets!r}", number)
+    if any(e > len(raw) for _, e in fragments):
+        raise LineError(f"offsets {offsets!r} are past the end of the text ({len(raw)})", number)
+    text = parts[2] if len(parts) > 2 else None
+    if text is not None:
+        expected = covered_text(raw, fragments)
+        # A stray extra tab field after the text (seen in MACCROBAT and PHEE) is not text.
+        if text != expected and text.split("\t")[0] == expected:
+            text = expected
+        if text != expected:
+            raise LineError(f"says {text!r} but the text at {offsets} is {expected!r}", number)
+    return SpanRecord(
+        start=min(s for s, _ in fragments),
+        end=max(e for _, e in fragments),
+        label=label,
+        text=text,
+        fragments=fragments if len(fragments) > 1 else (),
+        source_id=parts[0],
+    )
+
+
+def _attach(line: str, spans: dict[str, SpanRecord], record: ReportRecord) -> bool:
+    """Put an A/M, #, N or R line on the spans it names; False when it is not about T's."""
+    parts = line.split("\t")
+    fields = parts[1].split() if len(parts) > 1 else []
+    kind = _kind(line)
+    if kind in "AM" and len(fields) in (2, 3) and fields[1] in spans:
+        spans[fields[1]].attributes[fields[0]] = fields[2] if len(fields) == 3 else True
+        return True
+    if kind == "#" and len(fields) == 2 and fields[1] in spans:
+        note = parts[2] if len(parts) > 2 else ""
+        span = spans[fields[1]]
+        span.note = f"{span.note}\n{note}" if span.note else note
+        return True
+    if kind == "N" and len(fields) == 3 and fields[1] in spans:
+        display = parts[2] if len(parts) > 2 else ""
+        spans[fields[1]].refs.append({"type": fields[0], "ref": fields[2], "text": display})
+        return True
+    if kind == "R" and len(fields) == 3:
+        args = [f.split(":", 1) for f in fields[1:]]
+        if all(len(a) == 2 and a[1] in spans for a in args):
+            (r1, a1), (r2, a2) = args
+            record.relations.append(RelationRecord(fields[0], r1, a1, r2, a2, parts[0]))
+            return True
+    return False
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+class _Ids:
+    """Allocates brat ids: reuses a source id when it is free, else the next number."""
+
+    def __init__(self, taken: list[str]) -> None:
+        self.used = set(taken)
+        self.next: dict[str, int] = {}
+        for ident in taken:
+            match = _ID.match(ident)
+            if match and match.group(2):
+                prefix, n = match.group(1), int(match.group(2))
+                self.next[prefix] = max(self.next.get(prefix, 1), n + 1)
+
+    def take(self, prefix: str, wanted: str = "") -> str:
+        if wanted and wanted.startswith(prefix) and wanted not in self.used:
+            match = _ID.match(wanted)
+            if match and match.group(2) and len(wanted) == len(match.group(0)):
+                self.used.add(wanted)
+                n = int(match.group(2))
+                self.next[prefix] = max(self.next.get(prefix, 1), n + 1)
+                return wanted
+        n = self.next.get(prefix, 1)
+        while f"{prefix}{n}" in self.used:
+            n += 1
+        self.next[prefix] = n + 1
+        self.used.add(f"{prefix}{n}")
+        return f"{prefix}{n}"
+
+
+def ann_lines(
+    text: str, spans: list[Span], relations: list[dict[str, str]], kept: list[str]
+) -> list[str]:
+    """The .ann lines for one report: T lines (and their A, #, N), R lines, then kept lines.
+
+    A span that crosses a line break cannot be one brat fragment (the .ann is line-based), so
+    it is written as fragments split at the breaks, as brat itself does.
+    """
+    ids = _Ids([line.split("\t", 1)[0] for line in kept])
+    wanted = sorted(spans, key=lambda s: (not s.source_id.startswith("T"), s.start, s.end))
+    t_of: dict[str, str] = {span.id: ids.take("T", span.source_id) for span in wanted}
+    lines: list[str] = []
+    for span in sorted(spans, key=lambda s: (s.start, s.end, t_of[s.id])):
+        t = t_of[span.id]
+        pieces = _without_breaks(text, span.pieces)
+        offsets = ";".join(f"{s} {e}" for s, e in pieces)
+        lines.append(f"{t}\t{span.label} {offsets}\t{covered_text(text, pieces)}")
+    for span in spans:
+        t = t_of[span.id]
+        for name, value in span.attributes.items():
+            if value is False or value is None:
+                continue
+            tail = "" if value is True else f" {value}"
+            lines.append(f"{ids.take('A')}\t{name} {t}{tail}")
+        for ref in span.refs:
+            lines.append(f"{ids.take('N')}\t{ref['type']} {t} {ref['ref']}\t{ref.get('text', '')}")
+        if span.note:
+            for note in span.note.split("\n"):
+                lines.append(f"{ids.take('#')}\tAnnotatorNotes {t}\t{note}")
+    for rel in relations:
+        if rel["arg1"] in t_of and rel["arg2"] in t_of:
+            lines.append(
+                f"{ids.take('R', rel['source_id'])}\t{rel['type']} "
+                f"{rel['arg1_role']}:{t_of[rel['arg1']]} {rel['arg2_role']}:{t_of[rel['arg2']]}"
+            )
+    return lines + kept
+
+
+def _without_breaks(text: str, pieces: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for start, end in pieces:
+        pos = start
+        for part in text[start:end].split("\n"):
+            if part:
+                out.append((pos, pos + len(part)))
+            pos += len(part) + 1
+    return tuple(out) or pieces
+
+
+def write_report(folder: Path, report_id: str, text: str, lines: list[str]) -> None:
+    """``<id>.txt`` and ``<id>.ann`` under ``folder`` (an id with ``/`` makes subfolders)."""
+    from reviewer.core.exporter import write_atomic  # the exporter imports this module
+
+    base = (folder / report_id).resolve()
+    if folder.resolve() not in base.parents:
+        raise ReviewerError(f"report id {report_id!r} would be written outside {folder}")
+    base.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(base.with_name(base.name + ".txt"), [text])
+    write_atomic(base.with_name(base.name + ".ann"), [line + "\n" for line in lines])
