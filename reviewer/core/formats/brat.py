@@ -61,8 +61,10 @@ def read(
             exc.line = exc.line or number
             errors.append(exc)
     record.spans = list(spans.values())
-    # The report comes whole or not at all: its first error stands for it (file:line).
-    yield errors[0] if errors else record
+    # Each bad line is reported in its place (file:line): it stops the import, or with
+    # --skip-invalid is counted and the rest of the file kept.
+    yield from errors
+    yield record
 
 
 def _kind(line: str) -> str:

@@ -46,13 +46,14 @@ class ReportView(TextArea):
                 break
             if span.end <= start:
                 continue
-            a, b = max(span.start, start) - start, min(span.end, end) - start
-            if a >= b:
-                continue
-            line.stylize(self._styles.get(span.label, Style(reverse=True)), a, b)
-            for c, d in covered:
-                lo, hi = max(a, c), min(b, d)
-                if lo < hi:
-                    line.stylize(Style(underline=True, bold=True), lo, hi)
-            covered.append((a, b))
+            for piece_start, piece_end in span.pieces:  # a discontinuous span: each fragment
+                a, b = max(piece_start, start) - start, min(piece_end, end) - start
+                if a >= b:
+                    continue
+                line.stylize(self._styles.get(span.label, Style(reverse=True)), a, b)
+                for c, d in covered:
+                    lo, hi = max(a, c), min(b, d)
+                    if lo < hi:
+                        line.stylize(Style(underline=True, bold=True), lo, hi)
+                covered.append((a, b))
         return line
