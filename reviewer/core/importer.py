@@ -369,7 +369,7 @@ class _FileImport:
             with self.store.write():
                 for item in read_records(self.file, encoding):
                     if isinstance(item, LineError):
-                        self._fail(item.reason, item.line)
+                        self._fail(item.reason, item.line, item.path)
                         continue
                     try:
                         self._import(item)
@@ -386,8 +386,8 @@ class _FileImport:
             self.store.reload_labels()  # labels this file would have added were rolled back
             raise
 
-    def _fail(self, reason: str, line: int | None) -> None:
-        name = path_text(self.file.path)
+    def _fail(self, reason: str, line: int | None, path: str | None = None) -> None:
+        name = path or path_text(self.file.path)
         where = f"{name}:{line}" if line is not None else name
         if not self.skip_invalid:
             raise ReviewerError(f"{where}: {reason}")

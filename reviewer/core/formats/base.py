@@ -11,10 +11,11 @@ from reviewer.core.model import ReviewerError
 class LineError(ReviewerError):
     """A malformed record; ``line`` is 1-based (``None`` for a whole-file problem)."""
 
-    def __init__(self, reason: str, line: int | None = None) -> None:
+    def __init__(self, reason: str, line: int | None = None, path: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.line = line
+        self.path = path  # the file the line is in, when not the record's own (brat's .ann)
 
 
 @dataclass(slots=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from reviewer.core.formats.base import LineError, RelationRecord, ReportRecord, SpanRecord
 from reviewer.core.model import ReviewerError, Span, covered_text
-from reviewer.core.text import path_text, read_text_file
+from reviewer.core.text import BOM, path_text, read_text_file
 
 _ID = re.compile(r"^([A-Z#*])(\d*)")
 _OFFSETS = re.compile(r"^\d+ \d+(;\d+ \d+)*$")
@@ -33,27 +33,16 @@ def read(
     if ann is None:
         yield record
         return
-    errors: list[LineError] = []
-    lines = read_text_file(ann, encoding=encoding).split("\n")
-    spans: dict[str, SpanRecord] = {}
-    others: list[tuple[int, str]] = []
-    for number, line in enumerate(lines, start=1):
-        line = line.removesuffix("\r")
-        if not line.strip():
-            continue
+    lines = [
+        (number, line.removesuffix("\r"))
+        for number, line in enumerate(read_text_file(ann, encoding=encoding).split("\n"), 1)
+        if line.strip()
+    ]
+    bom = txt.read_bytes().startswith(b"\xef\xbb\xbf")
+    record.raw_text, spans, errors = _best_reading(raw, bom, [x for x in lines if x[1][0] == "T"])
+    for number, line in lines:
         if line.startswith("T"):
-            try:
-                span = _t_line(line, number, raw)
-            except LineError as exc:
-                errors.append(exc)
-                continue
-            if span.source_id in spans:
-                errors.append(LineError(f"{span.source_id} is defined twice", number))
-                continue
-            spans[span.source_id] = span
-        else:
-            others.append((number, line))
-    for number, line in others:
+            continue
         try:
             if not _attach(line, spans, record):
                 record.kept.append((_kind(line), line))
@@ -61,10 +50,55 @@ def read(
             exc.line = exc.line or number
             errors.append(exc)
     record.spans = list(spans.values())
-    # Each bad line is reported in its place (file:line): it stops the import, or with
-    # --skip-invalid is counted and the rest of the file kept.
+    # Each bad line is reported in its place (file:line of the .ann): it stops the import, or
+    # with --skip-invalid is counted and the rest of the file kept.
+    for error in errors:
+        error.path = path_text(ann)
     yield from errors
     yield record
+
+
+def _best_reading(
+    raw: str, bom: bool, t_lines: list[tuple[int, str]]
+) -> tuple[str, dict[str, SpanRecord], list[LineError]]:
+    """Parse the T lines against the text as brat saw it.
+
+    brat's offsets index the .txt as stored, but which "as stored" depends on the brat version:
+    old versions read with universal newlines (CRLF counts one), and a BOM may or may not have
+    been counted. When the text has a BOM or a CR, each reading is tried and the first under
+    which every span's text matches wins; otherwise (or when none fits) the file as stored.
+    """
+    readings = [(BOM + raw if bom else raw)]
+    if bom or "\r" in raw:
+        lf = raw.replace("\r\n", "\n").replace("\r", "\n")
+        readings += [BOM + lf] if bom else []
+        readings += [raw, lf] if bom else [lf]
+    best = None
+    for text in readings:
+        spans, errors = _t_lines(t_lines, text)
+        if not errors:
+            return text, spans, errors
+        best = best or (text, spans, errors)
+    assert best is not None
+    return best
+
+
+def _t_lines(
+    t_lines: list[tuple[int, str]], text: str
+) -> tuple[dict[str, SpanRecord], list[LineError]]:
+    spans: dict[str, SpanRecord] = {}
+    errors: list[LineError] = []
+    for number, line in t_lines:
+        try:
+            span = _t_line(line, number, text)
+        except LineError as exc:
+            errors.append(exc)
+            continue
+        if span.source_id in spans:
+            errors.append(LineError(f"{span.source_id} is defined twice", number))
+            continue
+        spans[span.source_id] = span
+    return spans, errors
 
 
 def _kind(line: str) -> str:
