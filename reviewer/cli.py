@@ -17,6 +17,7 @@ import click
 
 from reviewer import __version__
 from reviewer.core.exporter import EXPORT_FORMATS, export, export_brat
+from reviewer.core.formats import FORMATS as FORMAT_INFO
 from reviewer.core.importer import FORMATS, ImportPlan, ImportStopped, collect, import_paths
 from reviewer.core.model import ReviewerError, Status
 from reviewer.core.schema import load_label_map, parse_maps
@@ -306,6 +307,20 @@ def export_command(
         n = export(store, fmt, output, label=label, reviewer=by_reviewer, status=status)
     if output is not None:
         click.echo(f"Wrote {n} line{'s' * (n != 1)} to {output}.", err=True)
+
+
+@cli.command("formats")
+def formats_command() -> None:
+    """The formats reviewer reads and writes, and what each can carry."""
+    columns = ("spans", "attributes", "notes", "relations", "discontinuous")
+    click.echo(f"{'format':<7} {'in':<3} {'out':<4} " + " ".join(f"{c:<13}" for c in columns))
+    for info in FORMAT_INFO:
+        marks = " ".join(f"{'yes' if getattr(info, c) else '-':<13}" for c in columns)
+        inout = f"{'yes' if info.read else '-':<3} {'yes' if info.write else '-':<4}"
+        click.echo(f"{info.name:<7} {inout} {marks}".rstrip())
+    click.echo("")
+    for info in FORMAT_INFO:
+        click.echo(f"{info.name:<7} {info.description}")
 
 
 @cli.command("stats")

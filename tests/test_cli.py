@@ -1048,3 +1048,20 @@ def test_export_into_a_pipe_closed_early_stops_quietly(sample_db: Path) -> None:
     assert json.loads(first)["id"] == "case01"
     assert err == ""
     assert proc.returncode == 141
+
+
+def test_formats_lists_every_format_import_and_export_know(tmp_path: Path) -> None:
+    from reviewer.core.exporter import EXPORT_FORMATS
+    from reviewer.core.importer import FORMATS as IMPORT_FORMATS
+
+    result = invoke(["formats"])
+    assert result.exit_code == 0
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in result.stdout.split("\n\n")[0].splitlines()[1:]
+    }
+    for name in set(IMPORT_FORMATS) - {"auto"}:
+        assert rows[name][0] == "yes", name  # readable
+    for name in {*EXPORT_FORMATS, "brat"}:
+        assert rows[name][1] == "yes", name  # writable
+    assert rows["brat"][2:] == ["yes"] * 5  # spans, attributes, notes, relations, discontinuous
