@@ -162,6 +162,7 @@ class ImportFile:
     format: str
     report_id: str  # for one-report formats: the id derived from the path
     ann: Path | None = None  # brat: the .ann beside the .txt (None: no annotations)
+    root: Path | None = None  # brat: the folder imported (annotation.conf is looked for up to it)
 
     @property
     def size(self) -> int:
@@ -218,10 +219,10 @@ def _from_folder(folder: Path, fmt: str, ignored: Counter[str]) -> list[ImportFi
         suffix = file.suffix.lower()
         if brat and suffix == ".txt":
             ann = file.with_suffix(".ann")
-            found.append(ImportFile(file, "brat", rid, ann if ann.is_file() else None))
+            found.append(ImportFile(file, "brat", rid, ann if ann.is_file() else None, folder))
         elif brat and suffix == ".ann":
             if not file.with_suffix(".txt").is_file():  # reported when read: no text to go with
-                found.append(ImportFile(file.with_suffix(".txt"), "brat", rid, file))
+                found.append(ImportFile(file.with_suffix(".txt"), "brat", rid, file, folder))
         elif (kind := _EXTENSIONS.get(suffix)) and fmt in ("auto", kind):
             found.append(ImportFile(file, kind, rid))
         else:
@@ -234,7 +235,8 @@ def _from_file(path: Path, fmt: str) -> ImportFile:
     suffix = path.suffix.lower()
     ann = path.with_suffix(".ann")
     if fmt == "brat" or suffix == ".ann" or (fmt == "auto" and suffix == ".txt" and ann.is_file()):
-        return ImportFile(path.with_suffix(".txt"), "brat", rid, ann if ann.is_file() else None)
+        ann_or_none = ann if ann.is_file() else None
+        return ImportFile(path.with_suffix(".txt"), "brat", rid, ann_or_none, path.parent)
     kind = fmt if fmt != "auto" else _EXTENSIONS.get(suffix, "")
     if not kind:
         raise ReviewerError(
@@ -375,6 +377,7 @@ class _FileImport:
                         self._import(item)
                     except ValidationError as exc:
                         self._fail(str(exc), item.line)
+                self._conf_labels()
                 self.store.add_labels(self.new_labels, path_text(self.file.path))
                 self.store.insert_reports(self.new_reports)
                 self.store.insert_spans(self.new_spans.values())
@@ -385,6 +388,20 @@ class _FileImport:
             self.summary.__dict__.update(snapshot.__dict__)
             self.store.reload_labels()  # labels this file would have added were rolled back
             raise
+
+    def _conf_labels(self) -> None:
+        """brat's annotation.conf supplies the label set: its entity types become labels
+        (through the label map) even where no span uses them yet."""
+        if self.file.format != "brat" or self.file.root is None:
+            return
+        for source in brat_format.conf_entities(self.file.path, self.file.root):
+            target = self.label_map.get(source, source)
+            if target in self.labels:
+                continue
+            if self.drop_unmapped and source not in self.label_map:
+                continue
+            self.labels[target] = target
+            self.new_labels.append(target)
 
     def _fail(self, reason: str, line: int | None, path: str | None = None) -> None:
         name = path or path_text(self.file.path)

@@ -238,3 +238,16 @@ def test_reimporting_a_brat_folder_changes_nothing(tmp_path: Path) -> None:
     summary = import_paths(store, [folder], reviewer="al")
     assert (summary.reports, summary.spans) == (0, 0)
     assert (store.spans(), store.relations("case"), store.kept_lines("case", "brat")) == before
+
+
+def test_annotation_conf_supplies_the_label_set(tmp_path: Path) -> None:
+    folder = pair(tmp_path / "in" / "docs", "case", TEXT, "T1\tDRUG 52 61\tdupilumab\n")
+    (tmp_path / "in" / "annotation.conf").write_text(
+        "[entities]\n# comment\nDRUG\n!Abstract\n\tDOSE\n-----\nROUTE\n[relations]\nX Arg1:DRUG\n",
+        encoding="utf-8",
+    )
+    with Store(tmp_path / "reviewer.db") as store:
+        import_paths(store, [tmp_path / "in"], reviewer="al", label_map={"ROUTE": "route"})
+        assert {"DRUG", "Abstract", "DOSE", "route"} <= set(store.labels.names)
+        assert "X" not in store.labels  # relation types are not labels
+    assert folder.is_dir()

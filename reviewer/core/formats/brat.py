@@ -101,6 +101,33 @@ def _t_lines(
     return spans, errors
 
 
+def conf_entities(txt: Path, root: Path) -> list[str]:
+    """The entity types of the ``annotation.conf`` that governs ``txt`` (brat looks in the
+    document's folder, then its parents); only folders up to ``root`` are searched."""
+    folder = txt.parent
+    while True:
+        conf = folder / "annotation.conf"
+        if conf.is_file():
+            return _entities(read_text_file(conf))
+        if folder == root or folder == folder.parent or root not in folder.parents:
+            return []
+        folder = folder.parent
+
+
+def _entities(conf: str) -> list[str]:
+    names: list[str] = []
+    section = ""
+    for line in conf.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section = stripped[1:-1].strip()
+        elif section == "entities" and stripped and not stripped.startswith(("#", "-")):
+            name = stripped.split()[0].lstrip("!")
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
 def _kind(line: str) -> str:
     match = _ID.match(line)
     return match.group(1) if match else "?"
