@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from bench.corpus import write_corpus
-from reviewer.core.exporter import export
+from reviewer.core.exporter import export, export_brat
 from reviewer.core.importer import import_paths
 from reviewer.core.store import Store
 
@@ -95,6 +95,30 @@ def line(name: str, ours: float, base: float, target: float) -> None:
     )
 
 
+MACCROBAT = Path(__file__).resolve().parents[2] / "shared/corpora/maccrobat2020/MACCROBAT2020"
+
+
+def bench_brat(tmp: Path) -> None:
+    """brat import and export of MACCROBAT2020, next to reading the same files raw."""
+    if not MACCROBAT.is_dir():
+        print(f"brat: skipped, {MACCROBAT} is absent")
+        return
+    files = sorted(MACCROBAT.iterdir())
+    raw, _ = timed(lambda: [f.read_text(encoding="utf-8").split("\n") for f in files])
+    store = Store(tmp / "brat.db")
+    took, summary = timed(lambda: import_paths(store, [MACCROBAT], reviewer="bench"))
+    out, n = timed(lambda: export_brat(store, tmp / "brat-out"))
+    store.close()
+    print(
+        f"brat (MACCROBAT2020): {summary.reports} reports, {summary.spans:,} spans, "
+        f"{sum(summary.kept.values()):,} kept lines"
+    )
+    print(
+        f"  import {took:6.2f} s  ({summary.reports / took:6.0f} reports/s)   "
+        f"export {out:6.2f} s  ({n / out:6.0f} reports/s)   reading the files raw {raw:.2f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--reports", type=int, default=10_000)
@@ -120,6 +144,7 @@ def main() -> None:
         ours_export, _ = timed(lambda: export(store, "jsonl", d / "export.jsonl"))
         line("export jsonl", ours_export, base_export, 1)
         store.close()
+        bench_brat(d)
 
 
 if __name__ == "__main__":
