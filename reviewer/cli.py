@@ -144,7 +144,8 @@ def cli(ctx: click.Context, db_path: Path, reviewer: str) -> None:
     type=click.Choice(FORMATS),
     default="auto",
     show_default=True,
-    help="How to read the files; auto goes by extension (.txt, .jsonl).",
+    help="How to read the files; auto goes by the path: a folder with .ann files is brat, a "
+    ".jsonl is reviewer's, Prodigy's or doccano's by the keys of its first line.",
 )
 @click.option(
     "--reviewer",
@@ -179,6 +180,13 @@ def cli(ctx: click.Context, db_path: Path, reviewer: str) -> None:
     "(annotations/maccrobat.toml is one).",
 )
 @click.option(
+    "--offsets",
+    type=click.Choice(["codepoints", "utf16"]),
+    default="codepoints",
+    show_default=True,
+    help="doccano: the file counts offsets in UTF-16 code units (browser tools).",
+)
+@click.option(
     "--drop-unmapped",
     is_flag=True,
     help="Drop spans whose type is neither in the schema nor mapped (brat keeps them as "
@@ -195,6 +203,7 @@ def import_command(
     if_empty: bool,
     maps: tuple[str, ...],
     label_map: Path | None,
+    offsets: str,
     drop_unmapped: bool,
 ) -> None:
     """Import case reports (.txt files, folders) and annotations (JSONL).
@@ -227,6 +236,7 @@ def import_command(
                     progress=bar.update,
                     label_map=mapping,
                     drop_unmapped=drop_unmapped,
+                    offsets=offsets,
                 )
             except ImportStopped as stop:
                 if stop.summary.files:  # what earlier files brought is saved: say so
@@ -269,7 +279,15 @@ def _progress(plan: ImportPlan):
     default="jsonl",
     show_default=True,
     help="jsonl: one report per line with its spans; spans: one annotation per line with "
-    "context; brat: <id>.txt and <id>.ann files in the folder given with -o.",
+    "context; prodigy: one task per report and reviewer; doccano: one example per report; "
+    "brat: <id>.txt and <id>.ann files in the folder given with -o.",
+)
+@click.option(
+    "--offsets",
+    type=click.Choice(["codepoints", "utf16"]),
+    default="codepoints",
+    show_default=True,
+    help="doccano: count offsets in UTF-16 code units, as browser tools do.",
 )
 @click.option(
     "-o",
@@ -294,6 +312,7 @@ def export_command(
     label: str | None,
     by_reviewer: str | None,
     status: str | None,
+    offsets: str,
 ) -> None:
     """Export reports and annotations."""
     if fmt == "brat":
@@ -304,7 +323,9 @@ def export_command(
         click.echo(f"Wrote {n} report{'s' * (n != 1)} as .txt/.ann to {output}.", err=True)
         return
     with obj.store() as store:
-        n = export(store, fmt, output, label=label, reviewer=by_reviewer, status=status)
+        n = export(
+            store, fmt, output, offsets=offsets, label=label, reviewer=by_reviewer, status=status
+        )
     if output is not None:
         click.echo(f"Wrote {n} line{'s' * (n != 1)} to {output}.", err=True)
 

@@ -15,14 +15,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from reviewer.core.formats import brat as brat_format
+from reviewer.core.formats import doccano as doccano_format
 from reviewer.core.formats import jsonl as jsonl_format
+from reviewer.core.formats import prodigy as prodigy_format
 from reviewer.core.model import Report, ReviewerError, Status
 from reviewer.core.store import Store
 
-EXPORT_FORMATS = {
-    "jsonl": jsonl_format.report_lines,
-    "spans": jsonl_format.span_lines,
-}
+EXPORT_FORMATS = ("jsonl", "spans", "prodigy", "doccano")  # to one file; brat: a folder
 
 
 def select(
@@ -96,18 +95,32 @@ def export_brat(
     return n
 
 
+def _writer(store: Store, fmt: str, offsets: str, reviewer: str | None):
+    if fmt == "jsonl":
+        return jsonl_format.report_lines
+    if fmt == "spans":
+        return jsonl_format.span_lines
+    if fmt == "prodigy":
+        return prodigy_format.task_lines
+    if fmt == "doccano":
+        relations = store.relations_by_report(reviewer)
+        return lambda items: doccano_format.example_lines(items, relations, offsets)
+    raise ReviewerError(
+        f"unknown export format {fmt!r}; choose one of " + ", ".join(EXPORT_FORMATS)
+    )
+
+
 def export(
     store: Store,
     fmt: str = "jsonl",
     output: Path | None = None,
+    *,
+    offsets: str = "codepoints",
     **filters: str | None,
 ) -> int:
-    """Write the export to ``output`` atomically (or to stdout); returns the lines written."""
-    writer = EXPORT_FORMATS.get(fmt)
-    if writer is None:
-        raise ReviewerError(
-            f"unknown export format {fmt!r}; choose one of " + ", ".join(EXPORT_FORMATS)
-        )
+    """Write the export to ``output`` atomically (or to stdout); returns the lines written.
+    ``offsets="utf16"`` (doccano) counts offsets in UTF-16 code units."""
+    writer = _writer(store, fmt, offsets, filters.get("reviewer"))
     # closing(): if writing stops early (a closed pipe), the read transaction still ends here,
     # while the store is open, not whenever the generator happens to be collected.
     with contextlib.closing(select(store, **filters)) as items:

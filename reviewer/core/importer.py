@@ -23,8 +23,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import orjson
+
 from reviewer.core.formats import brat as brat_format
+from reviewer.core.formats import doccano as doccano_format
 from reviewer.core.formats import jsonl as jsonl_format
+from reviewer.core.formats import prodigy as prodigy_format
 from reviewer.core.formats import text as text_format
 from reviewer.core.formats.base import LineError, ReportRecord, SpanRecord
 from reviewer.core.model import (
@@ -48,7 +52,7 @@ from reviewer.core.text import (
     path_text,
 )
 
-FORMATS = ("auto", "text", "jsonl", "brat")
+FORMATS = ("auto", "text", "jsonl", "brat", "prodigy", "doccano")
 _EXTENSIONS = {".txt": "text", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _SPAN_NAMESPACE = uuid.UUID("9a7c1d2e-4b1f-5c3a-9e8d-6f0b2a4c8e11").bytes
 
@@ -201,7 +205,7 @@ def collect(paths: list[Path], fmt: str = "auto") -> ImportPlan:
             f"no {'importable' if fmt == 'auto' else fmt} files in "
             + ", ".join(path_text(p) for p in paths)
         )
-    order = {"text": 0, "brat": 0, "jsonl": 1}
+    order = {"text": 0, "brat": 0, "jsonl": 1, "prodigy": 1, "doccano": 1}
     return ImportPlan(sorted(found, key=lambda f: order[f.format]), ignored)
 
 
@@ -223,8 +227,10 @@ def _from_folder(folder: Path, fmt: str, ignored: Counter[str]) -> list[ImportFi
         elif brat and suffix == ".ann":
             if not file.with_suffix(".txt").is_file():  # reported when read: no text to go with
                 found.append(ImportFile(file.with_suffix(".txt"), "brat", rid, file, folder))
-        elif (kind := _EXTENSIONS.get(suffix)) and fmt in ("auto", kind):
-            found.append(ImportFile(file, kind, rid))
+        elif (kind := _EXTENSIONS.get(suffix)) and fmt == "auto":
+            found.append(ImportFile(file, sniff_jsonl(file) if kind == "jsonl" else kind, rid))
+        elif kind and (fmt == kind or (kind == "jsonl" and fmt in ("prodigy", "doccano"))):
+            found.append(ImportFile(file, fmt, rid))
         else:
             ignored[suffix or file.name] += 1
     return found
@@ -238,6 +244,8 @@ def _from_file(path: Path, fmt: str) -> ImportFile:
         ann_or_none = ann if ann.is_file() else None
         return ImportFile(path.with_suffix(".txt"), "brat", rid, ann_or_none, path.parent)
     kind = fmt if fmt != "auto" else _EXTENSIONS.get(suffix, "")
+    if kind == "jsonl" and fmt == "auto":
+        kind = sniff_jsonl(path)
     if not kind:
         raise ReviewerError(
             f"{path_text(path)}: cannot tell the format from the extension; use --format"
@@ -245,7 +253,25 @@ def _from_file(path: Path, fmt: str) -> ImportFile:
     return ImportFile(path, kind, rid)
 
 
-def read_records(file: ImportFile, encoding: str) -> Iterator[ReportRecord | LineError]:
+def sniff_jsonl(path: Path) -> str:
+    """Which JSONL a file is, from the keys of its first line: Prodigy tasks carry tokens,
+    answers or hashes; doccano examples carry label/entities (or the old data/labels)."""
+    try:
+        with path.open("rb") as f:
+            first = next((line for line in f if line.strip()), b"")
+        keys = set(orjson.loads(first)) if first else set()
+    except (OSError, orjson.JSONDecodeError, TypeError):
+        return "jsonl"  # the reader will say what is wrong, line by line
+    if keys & set(prodigy_format.MARKERS):
+        return "prodigy"
+    if keys & set(doccano_format.MARKERS) and "spans" not in keys:
+        return "doccano"
+    return "jsonl"
+
+
+def read_records(
+    file: ImportFile, encoding: str, offsets: str = "codepoints"
+) -> Iterator[ReportRecord | LineError]:
     """The file's records; a malformed record comes as a ``LineError`` in its place, so the
     reader goes on to the next one (a file that cannot be read at all raises)."""
     if file.format == "text":
@@ -254,6 +280,10 @@ def read_records(file: ImportFile, encoding: str) -> Iterator[ReportRecord | Lin
         if not file.path.is_file():
             raise ReviewerError(f"{path_text(file.ann or file.path)}: has no .txt beside it")
         return brat_format.read(file.path, file.ann, file.report_id, encoding=encoding)
+    if file.format == "prodigy":
+        return prodigy_format.read(file.path, encoding=encoding)
+    if file.format == "doccano":
+        return doccano_format.read(file.path, encoding=encoding, offsets=offsets)
     return jsonl_format.read(file.path, encoding=encoding)
 
 
@@ -269,6 +299,7 @@ def import_paths(
     progress: Progress | None = None,
     label_map: dict[str, str] | None = None,
     drop_unmapped: bool = False,
+    offsets: str = "codepoints",
 ) -> ImportSummary:
     """Import every file found under ``paths``; see the module docstring for the rules.
 
@@ -285,6 +316,7 @@ def import_paths(
     for file in plan.files:
         importer = _FileImport(store, file, reviewer, reviewer_override, skip_invalid, summary)
         importer.label_map, importer.drop_unmapped = label_map or {}, drop_unmapped
+        importer.offsets = offsets
         try:
             with _no_cyclic_gc():
                 importer.run(encoding)
@@ -349,6 +381,7 @@ class _FileImport:
         self.occurrences: dict[tuple, int] = {}
         self.labels = {name: name for name in store.labels.names}  # the common, exact case
         self.label_map: dict[str, str] = {}
+        self.offsets = "codepoints"
         self.drop_unmapped = False
         self.new_labels: list[str] = []
         self.new_relations: list[tuple] = []
@@ -369,9 +402,12 @@ class _FileImport:
         )
         try:
             with self.store.write():
-                for item in read_records(self.file, encoding):
+                for item in read_records(self.file, encoding, self.offsets):
                     if isinstance(item, LineError):
                         self._fail(item.reason, item.line, item.path)
+                        continue
+                    if item.answer != "accept":
+                        self.summary.kept[("task", f"not imported ({item.answer})")] += 1
                         continue
                     try:
                         self._import(item)

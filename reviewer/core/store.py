@@ -148,6 +148,28 @@ class Store:
         )
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
+    def relations_by_report(self, reviewer: str | None = None) -> dict[str, list[dict[str, str]]]:
+        """Every relation (one reviewer's, or everyone's), by report id."""
+        where, params = where_clause(reviewer=reviewer)
+        keys = (
+            "report_id",
+            "id",
+            "type",
+            "arg1_role",
+            "arg1",
+            "arg2_role",
+            "arg2",
+            "reviewer",
+            "source_id",
+        )
+        out: dict[str, list[dict[str, str]]] = {}
+        for row in self.conn.execute(
+            f"SELECT {', '.join(keys)} FROM relations {where} ORDER BY rowid", params
+        ):
+            relation = dict(zip(keys, row, strict=True))
+            out.setdefault(relation.pop("report_id"), []).append(relation)
+        return out
+
     def kept_lines(self, report_id: str, fmt: str, reviewer: str | None = None) -> list[str]:
         """Source lines kept verbatim for a report (one reviewer's, or everyone's)."""
         where, params = where_clause(report_id=report_id, format=fmt, reviewer=reviewer)

@@ -249,3 +249,32 @@ def context(text: str, start: int, end: int, width: int = 40) -> tuple[str, str]
     left = text[max(0, start - width) : start].replace("\n", " ")
     right = text[end : end + width].replace("\n", " ")
     return left, right
+
+
+# --- UTF-16 code units (browser tools) ---------------------------------------------------------
+
+
+def utf16_offsets(text: str) -> list[int] | None:
+    """For each code-point offset of ``text`` (0..len), its offset in UTF-16 code units; None
+    when the text has no astral character and the two are the same."""
+    if text.isascii() or all(ord(c) <= 0xFFFF for c in text):
+        return None
+    out = [0]
+    for char in text:
+        out.append(out[-1] + (2 if ord(char) > 0xFFFF else 1))
+    return out
+
+
+def from_utf16(table: list[int] | None, offset: int) -> int:
+    """The code-point offset of a UTF-16 ``offset`` (one inside a surrogate pair maps past
+    the whole character, so validation reports a span cut in half)."""
+    if table is None:
+        return offset
+    return bisect.bisect_left(table, offset)
+
+
+def to_utf16(table: list[int] | None, offset: int) -> int:
+    """The UTF-16 offset of a code-point ``offset``."""
+    if table is None or offset >= len(table):
+        return offset if table is None else table[-1] + offset - (len(table) - 1)
+    return table[offset]

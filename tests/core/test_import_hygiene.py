@@ -7,18 +7,18 @@ import json
 import subprocess
 import sys
 
-CORE_MODULES = [
-    "reviewer.core.model",
-    "reviewer.core.schema",
-    "reviewer.core.text",
-    "reviewer.core.store",
-    "reviewer.core.rows",
-    "reviewer.core.importer",
-    "reviewer.core.exporter",
-    "reviewer.core.formats.jsonl",
-    "reviewer.core.formats.text",
-    "reviewer.core.formats.brat",
-]
+
+def core_modules() -> list[str]:
+    """Every module under reviewer.core, found by walking the package: a new one is checked
+    without anyone remembering to list it."""
+    import pkgutil
+
+    import reviewer.core
+
+    return sorted(m.name for m in pkgutil.walk_packages(reviewer.core.__path__, "reviewer.core."))
+
+
+CORE_MODULES = core_modules()
 
 
 def loaded_after_importing(modules: list[str]) -> set[str]:
@@ -38,18 +38,7 @@ def test_core_never_imports_textual_or_rich() -> None:
 
 
 def test_every_core_module_is_checked() -> None:
-    import pkgutil
-
-    import reviewer.core
-    import reviewer.core.formats
-
-    found = {
-        f"{pkg.__name__}.{m.name}"
-        for pkg in (reviewer.core, reviewer.core.formats)
-        for m in pkgutil.iter_modules(pkg.__path__)
-        if not m.ispkg
-    }
-    assert found - {"reviewer.core.migrations", "reviewer.core.formats.base"} <= set(CORE_MODULES)
+    assert {"reviewer.core.store", "reviewer.core.formats.brat"} <= set(CORE_MODULES)
 
 
 def test_the_cli_imports_no_textual_until_the_app_opens() -> None:

@@ -61,3 +61,4 @@ class ReportRecord:
     relations: list[RelationRecord] = field(default_factory=list)
     kept: list[tuple[str, str]] = field(default_factory=list)  # (kind, line), in file order
     format: str = ""
+    answer: str = "accept"  # Prodigy: only accepted tasks are annotation

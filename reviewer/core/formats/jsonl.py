@@ -25,31 +25,49 @@ from reviewer.core.text import context, path_text, read_text_file
 
 def read(path: Path, *, encoding: str = "utf-8") -> Iterator[ReportRecord | LineError]:
     """One record per non-blank line; a malformed line gives a ``LineError`` naming it."""
+    for number, line in lines(path, encoding):
+        try:
+            yield parse_line(line, number, path)
+        except LineError as exc:
+            yield exc
+
+
+def lines(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
+    """The non-blank lines of a JSONL file with their 1-based numbers."""
     content = read_text_file(path, encoding=encoding)
     # Split on LF only: U+2028 and friends are legal unescaped inside JSON strings.
     for number, line in enumerate(content.split("\n"), start=1):
         line = line.removesuffix("\r")
         if line.strip():
-            try:
-                yield parse_line(line, number, path)
-            except LineError as exc:
-                yield exc
+            yield number, line
 
 
-def parse_line(line: str, number: int, path: Path) -> ReportRecord:
+def load_object(line: str, number: int) -> dict[str, Any]:
+    """One JSONL line as an object, or a ``LineError``."""
     try:
         # orjson, unlike json, also refuses escaped unpaired surrogates ("\ud800"): not text.
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         raise LineError(f"not valid JSON: {exc.msg} (column {exc.colno})", number) from None
     if not isinstance(obj, dict):
-        raise LineError('expected a JSON object with a "text" field', number)
+        raise LineError("expected a JSON object", number)
+    return obj
+
+
+def default_id(path: Path, text: str) -> str:
+    """The id of a record that names none: the file's name and the text's fingerprint, so the
+    same text from the same file is the same report."""
+    return f"{path.stem}-{sha256_text(text)[:12]}"
+
+
+def parse_line(line: str, number: int, path: Path) -> ReportRecord:
+    obj = load_object(line, number)
     text = obj.get("text")
     if not isinstance(text, str):
         raise LineError('"text" is missing or not a string', number)
     report_id = obj.get("id")
     if report_id is None:
-        report_id = f"{path.stem}-{sha256_text(text)[:12]}"
+        report_id = default_id(path, text)
     elif isinstance(report_id, bool) or not isinstance(report_id, str | int):
         raise LineError('"id" must be a string or an integer', number)
     meta = obj.get("meta", {})
