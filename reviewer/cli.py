@@ -334,14 +334,14 @@ def export_command(
 def formats_command() -> None:
     """The formats reviewer reads and writes, and what each can carry."""
     columns = ("spans", "attributes", "notes", "relations", "discontinuous")
-    click.echo(f"{'format':<7} {'in':<3} {'out':<4} " + " ".join(f"{c:<13}" for c in columns))
+    click.echo(f"{'format':<9} {'in':<3} {'out':<4} " + " ".join(f"{c:<13}" for c in columns))
     for info in FORMAT_INFO:
         marks = " ".join(f"{'yes' if getattr(info, c) else '-':<13}" for c in columns)
         inout = f"{'yes' if info.read else '-':<3} {'yes' if info.write else '-':<4}"
-        click.echo(f"{info.name:<7} {inout} {marks}".rstrip())
+        click.echo(f"{info.name:<9} {inout} {marks}".rstrip())
     click.echo("")
     for info in FORMAT_INFO:
-        click.echo(f"{info.name:<7} {info.description}")
+        click.echo(f"{info.name:<9} {info.description}")
 
 
 @cli.command("stats")

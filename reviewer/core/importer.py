@@ -29,6 +29,7 @@ from reviewer.core.formats import brat as brat_format
 from reviewer.core.formats import doccano as doccano_format
 from reviewer.core.formats import jsonl as jsonl_format
 from reviewer.core.formats import prodigy as prodigy_format
+from reviewer.core.formats import pubtator as pubtator_format
 from reviewer.core.formats import text as text_format
 from reviewer.core.formats.base import LineError, ReportRecord, SpanRecord
 from reviewer.core.model import (
@@ -52,7 +53,9 @@ from reviewer.core.text import (
     path_text,
 )
 
-FORMATS = ("auto", "text", "jsonl", "brat", "prodigy", "doccano")
+FORMATS = ("auto", "text", "jsonl", "brat", "prodigy", "doccano", "pubtator")
+# Formats whose types are their own vocabulary: an unmapped type becomes a label of its own.
+_OWN_TYPES = ("brat", "pubtator")
 _EXTENSIONS = {".txt": "text", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _SPAN_NAMESPACE = uuid.UUID("9a7c1d2e-4b1f-5c3a-9e8d-6f0b2a4c8e11").bytes
 
@@ -205,7 +208,7 @@ def collect(paths: list[Path], fmt: str = "auto") -> ImportPlan:
             f"no {'importable' if fmt == 'auto' else fmt} files in "
             + ", ".join(path_text(p) for p in paths)
         )
-    order = {"text": 0, "brat": 0, "jsonl": 1, "prodigy": 1, "doccano": 1}
+    order = {"text": 0, "brat": 0, "pubtator": 0, "jsonl": 1, "prodigy": 1, "doccano": 1}
     return ImportPlan(sorted(found, key=lambda f: order[f.format]), ignored)
 
 
@@ -228,8 +231,12 @@ def _from_folder(folder: Path, fmt: str, ignored: Counter[str]) -> list[ImportFi
             if not file.with_suffix(".txt").is_file():  # reported when read: no text to go with
                 found.append(ImportFile(file.with_suffix(".txt"), "brat", rid, file, folder))
         elif (kind := _EXTENSIONS.get(suffix)) and fmt == "auto":
-            found.append(ImportFile(file, sniff_jsonl(file) if kind == "jsonl" else kind, rid))
-        elif kind and (fmt == kind or (kind == "jsonl" and fmt in ("prodigy", "doccano"))):
+            found.append(ImportFile(file, _sniff(file, kind), rid))
+        elif kind and (
+            fmt == kind
+            or (kind == "jsonl" and fmt in ("prodigy", "doccano"))
+            or (kind == "text" and fmt == "pubtator")
+        ):
             found.append(ImportFile(file, fmt, rid))
         else:
             ignored[suffix or file.name] += 1
@@ -244,13 +251,21 @@ def _from_file(path: Path, fmt: str) -> ImportFile:
         ann_or_none = ann if ann.is_file() else None
         return ImportFile(path.with_suffix(".txt"), "brat", rid, ann_or_none, path.parent)
     kind = fmt if fmt != "auto" else _EXTENSIONS.get(suffix, "")
-    if kind == "jsonl" and fmt == "auto":
-        kind = sniff_jsonl(path)
+    if fmt == "auto" and kind:
+        kind = _sniff(path, kind)
     if not kind:
         raise ReviewerError(
             f"{path_text(path)}: cannot tell the format from the extension; use --format"
         )
     return ImportFile(path, kind, rid)
+
+
+def _sniff(path: Path, kind: str) -> str:
+    if kind == "jsonl":
+        return sniff_jsonl(path)
+    if kind == "text" and pubtator_format.looks_like(path):
+        return "pubtator"
+    return kind
 
 
 def sniff_jsonl(path: Path) -> str:
@@ -282,6 +297,8 @@ def read_records(
         return brat_format.read(file.path, file.ann, file.report_id, encoding=encoding)
     if file.format == "prodigy":
         return prodigy_format.read(file.path, encoding=encoding)
+    if file.format == "pubtator":
+        return pubtator_format.read(file.path, encoding=encoding)
     if file.format == "doccano":
         return doccano_format.read(file.path, encoding=encoding, offsets=offsets)
     return jsonl_format.read(file.path, encoding=encoding)
@@ -541,13 +558,13 @@ class _FileImport:
         """The label a source label becomes (None: the span is dropped); counted per pair."""
         target = self.label_map.get(source, source)
         label = self.labels.get(target)
-        if label is None and record.format != "brat":  # brat types are exact: Drug is not drug
+        if label is None and record.format not in _OWN_TYPES:  # brat types are exact
             label = self.store.labels.resolve(target)
         if label is None:
             if self.drop_unmapped and source not in self.label_map:
                 self.summary.labels[(source, "")] += 1
                 return None
-            if record.format != "brat" and source not in self.label_map:
+            if record.format not in _OWN_TYPES and source not in self.label_map:
                 raise ValidationError(
                     f"label {source!r} is not in the label schema "
                     f"({', '.join(self.store.labels.names)}); add it to labels.toml or map it "

@@ -86,4 +86,15 @@ FORMATS: tuple[FormatInfo, ...] = (
         False,
         "doccano JSONL: label or entities/relations form; --offsets utf16 for browsers",
     ),
+    FormatInfo(
+        "pubtator",
+        True,
+        False,
+        True,
+        False,
+        False,
+        True,
+        False,
+        "PubTator (BioCreative): title + space + abstract; CID relation lines kept",
+    ),
 )
