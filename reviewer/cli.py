@@ -280,6 +280,7 @@ def _progress(plan: ImportPlan):
     show_default=True,
     help="jsonl: one report per line with its spans; spans: one annotation per line with "
     "context; prodigy: one task per report and reviewer; doccano: one example per report; "
+    "conll: BIO tags, one token per line; "
     "brat: <id>.txt and <id>.ann files in the folder given with -o.",
 )
 @click.option(
@@ -322,10 +323,28 @@ def export_command(
             n = export_brat(store, output, label=label, reviewer=by_reviewer, status=status)
         click.echo(f"Wrote {n} report{'s' * (n != 1)} as .txt/.ann to {output}.", err=True)
         return
+    notes: list[str] = []
     with obj.store() as store:
         n = export(
-            store, fmt, output, offsets=offsets, label=label, reviewer=by_reviewer, status=status
+            store,
+            fmt,
+            output,
+            offsets=offsets,
+            notes=notes,
+            label=label,
+            reviewer=by_reviewer,
+            status=status,
         )
+    if notes:
+        click.echo(
+            f"{len(notes)} span{'s' * (len(notes) != 1)} could not be written "
+            f"({fmt} holds one layer; try --reviewer):",
+            err=True,
+        )
+        for note in notes[:20]:
+            click.echo(f"  {note}", err=True)
+        if len(notes) > 20:
+            click.echo(f"  ... and {len(notes) - 20} more", err=True)
     if output is not None:
         click.echo(f"Wrote {n} line{'s' * (n != 1)} to {output}.", err=True)
 

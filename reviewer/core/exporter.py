@@ -15,13 +15,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from reviewer.core.formats import brat as brat_format
+from reviewer.core.formats import conll as conll_format
 from reviewer.core.formats import doccano as doccano_format
 from reviewer.core.formats import jsonl as jsonl_format
 from reviewer.core.formats import prodigy as prodigy_format
 from reviewer.core.model import Report, ReviewerError, Status
 from reviewer.core.store import Store
 
-EXPORT_FORMATS = ("jsonl", "spans", "prodigy", "doccano")  # to one file; brat: a folder
+EXPORT_FORMATS = ("jsonl", "spans", "prodigy", "doccano", "conll")  # to a file; brat: a folder
 
 
 def select(
@@ -95,13 +96,15 @@ def export_brat(
     return n
 
 
-def _writer(store: Store, fmt: str, offsets: str, reviewer: str | None):
+def _writer(store: Store, fmt: str, offsets: str, reviewer: str | None, notes: list[str]):
     if fmt == "jsonl":
         return jsonl_format.report_lines
     if fmt == "spans":
         return jsonl_format.span_lines
     if fmt == "prodigy":
         return prodigy_format.task_lines
+    if fmt == "conll":
+        return lambda items: conll_format.bio_lines(items, notes)
     if fmt == "doccano":
         relations = store.relations_by_report(reviewer)
         return lambda items: doccano_format.example_lines(items, relations, offsets)
@@ -116,11 +119,15 @@ def export(
     output: Path | None = None,
     *,
     offsets: str = "codepoints",
+    notes: list[str] | None = None,
     **filters: str | None,
 ) -> int:
     """Write the export to ``output`` atomically (or to stdout); returns the lines written.
-    ``offsets="utf16"`` (doccano) counts offsets in UTF-16 code units."""
-    writer = _writer(store, fmt, offsets, filters.get("reviewer"))
+    ``offsets="utf16"`` (doccano) counts offsets in UTF-16 code units; what a format could not
+    hold (overlapping spans in CoNLL) is described in ``notes``."""
+    writer = _writer(
+        store, fmt, offsets, filters.get("reviewer"), notes if notes is not None else []
+    )
     # closing(): if writing stops early (a closed pipe), the read transaction still ends here,
     # while the store is open, not whenever the generator happens to be collected.
     with contextlib.closing(select(store, **filters)) as items:

@@ -223,3 +223,37 @@ def test_edge_cases_round_trip_through_every_format(tmp_path: Path, fmt: str) ->
         assert after == sorted([b for b in before if b != crossing] + [as_fragments])
     else:
         assert after == before
+
+
+# --- CoNLL ------------------------------------------------------------------------------------
+
+
+def test_conll_bio_tags_whole_tokens_and_reports_overlaps(tmp_path: Path) -> None:
+    text = "Mid-dose dupilumab caused erythema. ANA was high.\nSLE followed."
+    spans = [
+        {"start": 4, "end": 18, "label": "drug"},  # "dose dupilumab": starts inside "Mid-dose"
+        {"start": 9, "end": 18, "label": "drug"},  # nested: overlaps, reported
+        {"start": 26, "end": 34, "label": "event"},
+        {"start": 36, "end": 39, "label": "test"},
+        {"start": 50, "end": 53, "label": "diagnosis"},
+    ]
+    path = write(tmp_path / "in.jsonl", {"id": "r", "text": text, "spans": spans})
+    with Store(tmp_path / "reviewer.db") as store:
+        import_paths(store, [path], reviewer="al")
+        out, notes = tmp_path / "out.conll", []
+        export(store, "conll", out, notes=notes)
+    lines = out.read_text(encoding="utf-8").split("\n")
+    assert lines[:2] == ["-DOCSTART- -X- O O", ""]
+    rows = [line.split(" ") for line in lines[2:] if line]
+    assert rows[:5] == [
+        ["Mid", "O"],
+        ["-", "O"],
+        ["dose", "B-drug"],
+        ["dupilumab", "I-drug"],
+        ["caused", "O"],
+    ]
+    assert ["erythema", "B-event"] in rows and ["ANA", "B-test"] in rows
+    assert ["SLE", "B-diagnosis"] in rows
+    assert len(notes) == 1 and "r 9-18 drug 'dupilumab' overlaps" in notes[0]
+    sentences = [block for block in "\n".join(lines[2:]).split("\n\n") if block.strip()]
+    assert sentences[0].splitlines()[-1] == ". O" and len(sentences) == 3

@@ -97,4 +97,15 @@ FORMATS: tuple[FormatInfo, ...] = (
         False,
         "PubTator (BioCreative): title + space + abstract; CID relation lines kept",
     ),
+    FormatInfo(
+        "conll",
+        False,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        "CoNLL 2003 BIO, one layer: overlapping spans are reported, not dropped silently",
+    ),
 )
