@@ -104,3 +104,26 @@ async def test_report_text_is_never_markup_and_controls_never_reach_the_terminal
             await pilot.click("#meta", offset=(2, 0))
             await pilot.pause()
             assert app.is_running
+
+
+async def test_imported_types_are_summed_in_the_queue_and_fragments_painted(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "r.txt").write_text("Aspirin for a rash on the arm.\n", encoding="utf-8")
+    (folder / "r.ann").write_text(
+        "T1\tdrug 0 7\tAspirin\nT2\tBody_part 26 29\tarm\nT3\tSign 14 18;26 29\trash arm\n",
+        encoding="utf-8",
+    )
+    with Store(tmp_path / "reviewer.db") as store:
+        import_paths(store, [folder], reviewer="alice")
+        app = ReviewerApp(store, "alice")
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            row = str(app.query_one(ReportQueue).get_option_at_index(0).prompt)
+            assert "drug 1" in row and "other 2" in row and "Body_part" not in row
+            line = app.query_one(ReportView).get_line(0)
+            styled = {(s.start, s.end) for s in line.spans}
+            assert {(14, 18), (26, 29)} <= styled  # each fragment, not the gap between
+            assert (14, 29) not in styled

@@ -50,8 +50,14 @@ class ReportQueue(OptionList):
         title, rid = one_line(row.title), one_line(row.report_id)
         parts: list[str | tuple[str, str]] = [(mark, style), " ", (title, "bold"), "\n  "]
         parts.append((rid, "dim"))
+        # Labels with a key are the team's own; imported types (41 of them in MACCROBAT) are
+        # summed, so a row stays two or three lines.
+        keyed = {label.name for label in self.labels.labels if label.key}
         for label in self.labels.labels:
             n = row.counts.get(label.name, 0)
-            if n:
+            if n and label.name in keyed:
                 parts += ["  ", (f"{label.name} {n}", label.color)]
+        other = sum(n for name, n in row.counts.items() if name not in keyed)
+        if other:
+            parts += ["  ", (f"other {other}", "dim")]
         return Content.assemble(*parts)
