@@ -18,9 +18,10 @@ import click
 from reviewer import __version__
 from reviewer.core.exporter import EXPORT_FORMATS, export, export_brat
 from reviewer.core.formats import FORMATS as FORMAT_INFO
-from reviewer.core.importer import FORMATS, ImportPlan, ImportStopped, collect, import_paths
+from reviewer.core.importer import ImportStopped, import_paths
 from reviewer.core.model import ReviewerError, Status
 from reviewer.core.schema import load_label_map, parse_maps
+from reviewer.core.sources import FORMATS, ImportPlan, collect
 from reviewer.core.store import Store
 from reviewer.core.text import has_controls
 
@@ -73,6 +74,15 @@ class _Cli(click.Group):
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+
+
+offsets_option = click.option(
+    "--offsets",
+    type=click.Choice(["codepoints", "utf16"]),
+    default="codepoints",
+    show_default=True,
+    help="doccano: offsets counted in UTF-16 code units, as browser tools count them.",
+)
 
 
 class Context:
@@ -179,13 +189,7 @@ def cli(ctx: click.Context, db_path: Path, reviewer: str) -> None:
     help='A TOML file with a [map] table of SOURCE = "LABEL" lines '
     "(annotations/maccrobat.toml is one).",
 )
-@click.option(
-    "--offsets",
-    type=click.Choice(["codepoints", "utf16"]),
-    default="codepoints",
-    show_default=True,
-    help="doccano: the file counts offsets in UTF-16 code units (browser tools).",
-)
+@offsets_option
 @click.option(
     "--drop-unmapped",
     is_flag=True,
@@ -283,13 +287,7 @@ def _progress(plan: ImportPlan):
     "conll: BIO tags, one token per line; "
     "brat: <id>.txt and <id>.ann files in the folder given with -o.",
 )
-@click.option(
-    "--offsets",
-    type=click.Choice(["codepoints", "utf16"]),
-    default="codepoints",
-    show_default=True,
-    help="doccano: count offsets in UTF-16 code units, as browser tools do.",
-)
+@offsets_option
 @click.option(
     "-o",
     "--output",

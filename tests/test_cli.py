@@ -1052,7 +1052,7 @@ def test_export_into_a_pipe_closed_early_stops_quietly(sample_db: Path) -> None:
 
 def test_formats_lists_every_format_import_and_export_know(tmp_path: Path) -> None:
     from reviewer.core.exporter import EXPORT_FORMATS
-    from reviewer.core.importer import FORMATS as IMPORT_FORMATS
+    from reviewer.core.sources import FORMATS as IMPORT_FORMATS
 
     result = invoke(["formats"])
     assert result.exit_code == 0

@@ -13,12 +13,16 @@ from sqlite_utils.migrations import Migrations
 migrations = Migrations("reviewer")
 
 
-@migrations(name="0001_initial")
-def initial(db: Database) -> None:
-    # Statement by statement: executescript() would commit in the middle of the migration.
-    for statement in _INITIAL.split(";\n\n"):
+def _run(db: Database, script: str) -> None:
+    """Statement by statement: executescript() would commit in the middle of the migration."""
+    for statement in script.split(";\n\n"):
         if statement.strip():
             db.execute(statement)
+
+
+@migrations(name="0001_initial")
+def initial(db: Database) -> None:
+    _run(db, _INITIAL)
 
 
 _INITIAL = """
@@ -136,9 +140,7 @@ END
 
 @migrations(name="0002_fragments_relations_labels")
 def fragments_relations_labels(db: Database) -> None:
-    for statement in _SECOND.split(";\n\n"):
-        if statement.strip():
-            db.execute(statement)
+    _run(db, _SECOND)
 
 
 _SECOND = """
