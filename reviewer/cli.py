@@ -317,11 +317,15 @@ def export_command(
     if fmt == "brat":
         if output is None:
             raise ReviewerError("brat export writes files: give a folder with -o")
+        notes: list[str] = []
         with obj.store() as store:
-            n = export_brat(store, output, label=label, reviewer=by_reviewer, status=status)
+            n = export_brat(
+                store, output, label=label, reviewer=by_reviewer, status=status, notes=notes
+            )
+        _say_notes(notes, "their spans are not in this export")
         click.echo(f"Wrote {n} report{'s' * (n != 1)} as .txt/.ann to {output}.", err=True)
         return
-    notes: list[str] = []
+    notes = []
     with obj.store() as store:
         n = export(
             store,
@@ -333,18 +337,20 @@ def export_command(
             reviewer=by_reviewer,
             status=status,
         )
-    if notes:
-        click.echo(
-            f"{len(notes)} span{'s' * (len(notes) != 1)} could not be written "
-            f"({fmt} holds one layer; try --reviewer):",
-            err=True,
-        )
-        for note in notes[:20]:
-            click.echo(f"  {note}", err=True)
-        if len(notes) > 20:
-            click.echo(f"  ... and {len(notes) - 20} more", err=True)
+    _say_notes(notes, f"{fmt} holds one layer; try --reviewer")
     if output is not None:
         click.echo(f"Wrote {n} line{'s' * (n != 1)} to {output}.", err=True)
+
+
+def _say_notes(notes: list[str], why: str) -> None:
+    """What an export could not write, on stderr: a count, the first 20, and why."""
+    if not notes:
+        return
+    click.echo(f"{len(notes)} item{'s' * (len(notes) != 1)} not written ({why}):", err=True)
+    for note in notes[:20]:
+        click.echo(f"  {note}", err=True)
+    if len(notes) > 20:
+        click.echo(f"  ... and {len(notes) - 20} more", err=True)
 
 
 @cli.command("formats")

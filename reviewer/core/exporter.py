@@ -69,6 +69,7 @@ def export_brat(
     label: str | None = None,
     reviewer: str | None = None,
     status: str | None = None,
+    notes: list[str] | None = None,
 ) -> int:
     """Write every selected report as ``<id>.txt`` + ``<id>.ann`` under ``folder``; returns the
     number of reports. Kept source lines are written back unchanged after the model's lines."""
@@ -90,7 +91,10 @@ def export_brat(
                 if reviewer is None or r["reviewer"] == reviewer
             ]
             kept = store.kept_lines(report.id, "brat", reviewer)
-            lines = brat_format.ann_lines(report.text, spans, relations, kept)
+            dropped: list[str] = []
+            lines = brat_format.ann_lines(report.text, spans, relations, kept, dropped)
+            if notes is not None:
+                notes += [f"{report.id}: kept line {d}" for d in dropped]
             brat_format.write_report(folder, report.id, report.text, lines)
             n += 1
     return n

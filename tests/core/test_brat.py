@@ -251,3 +251,30 @@ def test_annotation_conf_supplies_the_label_set(tmp_path: Path) -> None:
         assert {"DRUG", "Abstract", "DOSE", "route"} <= set(store.labels.names)
         assert "X" not in store.labels  # relation types are not labels
     assert folder.is_dir()
+
+
+def test_kept_lines_pointing_at_spans_not_written_are_left_out_and_said(tmp_path: Path) -> None:
+    ann = (
+        "T1\tSign_symptom 30 45\tfacial erythema\nT2\tAge 2 13\t27-year-old\n"
+        "E1\tClinical_event:T2 \n"  # its trigger is dropped below
+        "E2\tClinical_event:T1 \n"
+        "R5\tBEFORE Arg1:E1 Arg2:E2\t\n"  # points at E1, which goes: goes too
+        "*\tOVERLAP E2 E2\n"
+    )
+    folder = pair(tmp_path / "in", "case", TEXT, ann)
+    with Store(tmp_path / "reviewer.db") as store:
+        import_paths(
+            store, [folder], reviewer="al", label_map={"Sign_symptom": "event"}, drop_unmapped=True
+        )
+        notes: list[str] = []
+        export_brat(store, tmp_path / "out", notes=notes)
+    lines = (tmp_path / "out" / "case.ann").read_text(encoding="utf-8").splitlines()
+    assert lines == [
+        "T1\tevent 30 45\tfacial erythema",
+        "E2\tClinical_event:T1 ",
+        "*\tOVERLAP E2 E2",
+    ]
+    assert notes == [
+        "case: kept line E1 points at T2, which is not written",
+        "case: kept line R5 points at E1, which is not written",
+    ]

@@ -223,7 +223,11 @@ class _Ids:
 
 
 def ann_lines(
-    text: str, spans: list[Span], relations: list[dict[str, str]], kept: list[str]
+    text: str,
+    spans: list[Span],
+    relations: list[dict[str, str]],
+    kept: list[str],
+    dropped: list[str] | None = None,
 ) -> list[str]:
     """The .ann lines for one report: T lines (and their A, #, N), R lines, then kept lines.
 
@@ -257,7 +261,36 @@ def ann_lines(
                 f"{ids.take('R', rel['source_id'])}\t{rel['type']} "
                 f"{rel['arg1_role']}:{t_of[rel['arg1']]} {rel['arg2_role']}:{t_of[rel['arg2']]}"
             )
-    return lines + kept
+    return lines + _still_valid(kept, set(t_of.values()), dropped)
+
+
+_REF = re.compile(r"(?<![\w-])([TERANM#]\d+)\b")
+
+
+def _still_valid(kept: list[str], spans: set[str], dropped: list[str] | None) -> list[str]:
+    """Kept lines whose every T (and, in turn, every E, R... they name) is still written.
+
+    A kept event whose trigger span was dropped (--drop-unmapped), deleted or filtered out of
+    this export would make brat refuse the file: such lines go, and so do the lines that point
+    at them, each one described in ``dropped``.
+    """
+    defined = {line.split("\t", 1)[0] for line in kept} | spans
+    out = list(kept)
+    changed = True
+    while changed:
+        changed = False
+        for line in list(out):
+            body = line.split("\t", 1)[1] if "\t" in line else ""
+            missing = [ref for ref in _REF.findall(body) if ref not in defined]
+            if missing:
+                out.remove(line)
+                defined.discard(line.split("\t", 1)[0])
+                changed = True
+                if dropped is not None:
+                    dropped.append(
+                        f"{line.split(chr(9), 1)[0]} points at {missing[0]}, which is not written"
+                    )
+    return out
 
 
 def _without_breaks(text: str, pieces: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
