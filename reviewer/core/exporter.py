@@ -76,28 +76,39 @@ def export_brat(
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ReviewerError(f"{folder}: brat export needs a folder, and this is a file")
-    folder.mkdir(parents=True, exist_ok=True)
     label = _resolve_label(store, label)
     keep = None if status is None else store.report_ids_with_status(_status(status), reviewer)
-    n = 0
     with store.read():
-        for report in store.reports():
-            if keep is not None and report.id not in keep:
-                continue
+        reports = [r for r in store.reports() if keep is None or r.id in keep]
+        # Every target path first: an id that escapes the folder, or two ids that name the
+        # same file (d, ./d, d/), stop the export before anything is written.
+        targets = brat_format.target_paths(folder, [r.id for r in reports])
+        pending = []
+        for report in reports:
             spans = store.spans(report.id, reviewer=reviewer, label=label)
+            kept = store.kept_lines(report.id, "brat", reviewer)
+            # Source ids (T12) and the kept lines that name them are per reviewer: two
+            # reviewers' would clash. Spans made here have no source id and never clash.
+            owners = {s.reviewer for s in spans if s.source_id}
+            owners |= set(store.kept_line_reviewers(report.id))
+            if kept and len(owners) > 1 and reviewer is None:
+                raise ReviewerError(
+                    f"report {report.id!r} has brat annotations by {', '.join(sorted(owners))}, "
+                    "whose kept lines would clash in one .ann: export one with --reviewer"
+                )
             relations = [
                 r
                 for r in store.relations(report.id)
                 if reviewer is None or r["reviewer"] == reviewer
             ]
-            kept = store.kept_lines(report.id, "brat", reviewer)
             dropped: list[str] = []
             lines = brat_format.ann_lines(report.text, spans, relations, kept, dropped)
             if notes is not None:
                 notes += [f"{report.id}: kept line {d}" for d in dropped]
-            brat_format.write_report(folder, report.id, report.text, lines)
-            n += 1
-    return n
+            pending.append((targets[report.id], report.text, lines))
+    for base, text, lines in pending:
+        brat_format.write_report(base, text, lines)
+    return len(pending)
 
 
 def _writer(store: Store, fmt: str, offsets: str, reviewer: str | None, notes: list[str]):

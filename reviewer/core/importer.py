@@ -380,6 +380,8 @@ class _FileImport:
                 f"{where} is outside the text (0-{norm.original_length}) or empty"
             )
         reviewer = self.override or rec.reviewer or record.annotator or self.reviewer
+        if reviewer is not self.reviewer and (not reviewer.strip() or has_controls(reviewer)):
+            raise ValidationError(f"reviewer name {reviewer!r} is empty or has control characters")
         fragments = mapped if rec.fragments else ()
         span_id = rec.id or self._derived_id(
             report.id, reviewer, start, end, label if not fragments else f"{label}{fragments}"
@@ -409,8 +411,9 @@ class _FileImport:
         """The label a source label becomes (None: the span is dropped); counted per pair."""
         target = self.label_map.get(source, source)
         label = self.labels.get(target)
-        if label is None and record.format not in _OWN_TYPES:  # brat types are exact
-            label = self.store.labels.resolve(target)
+        explicit = source in self.label_map  # --map Drug=Drug means Drug, not drug
+        if label is None and record.format not in _OWN_TYPES and not explicit:
+            label = self.store.labels.resolve(target)  # brat types are exact too
         if label is None:
             if self.drop_unmapped and source not in self.label_map:
                 self.summary.labels[(source, "")] += 1

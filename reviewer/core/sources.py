@@ -140,6 +140,7 @@ def sniff_jsonl(path: Path) -> str:
     try:
         with path.open("rb") as f:
             first = next((line for line in f if line.strip()), b"")
+        first = first.removeprefix(b"\xef\xbb\xbf")  # a BOM is dropped when the file is read
         keys = set(orjson.loads(first)) if first else set()
     except (OSError, orjson.JSONDecodeError, TypeError):
         return "jsonl"  # the reader will say what is wrong, line by line

@@ -170,6 +170,13 @@ class Store:
             out.setdefault(relation.pop("report_id"), []).append(relation)
         return out
 
+    def kept_line_reviewers(self, report_id: str) -> list[str]:
+        """Whose kept source lines a report has."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT reviewer FROM kept_lines WHERE report_id = ?", (report_id,)
+        )
+        return [r[0] for r in rows]
+
     def kept_lines(self, report_id: str, fmt: str, reviewer: str | None = None) -> list[str]:
         """Source lines kept verbatim for a report (one reviewer's, or everyone's)."""
         where, params = where_clause(report_id=report_id, format=fmt, reviewer=reviewer)

@@ -9,6 +9,7 @@ import pytest
 
 from reviewer.core.exporter import export_brat
 from reviewer.core.importer import ImportStopped, import_paths
+from reviewer.core.model import ReviewerError, Span
 from reviewer.core.store import Store
 
 TEXT = (
@@ -278,3 +279,53 @@ def test_kept_lines_pointing_at_spans_not_written_are_left_out_and_said(tmp_path
         "case: kept line E1 points at T2, which is not written",
         "case: kept line R5 points at E1, which is not written",
     ]
+
+
+def test_two_reviewers_brat_annotations_export_one_at_a_time(tmp_path: Path) -> None:
+    first = pair(tmp_path / "a", "case", TEXT, "T1\tDRUG 52 61\tdupilumab\nE1\tEv:T1 \n")
+    second = pair(tmp_path / "b", "case", TEXT, "T1\tEVENT 30 45\tfacial erythema\nE1\tEv:T1 \n")
+    with Store(tmp_path / "reviewer.db") as store:
+        import_paths(store, [first], reviewer="alice")
+        import_paths(store, [second], reviewer="bob")
+        with pytest.raises(ReviewerError, match="alice, bob.*--reviewer"):
+            export_brat(store, tmp_path / "out")
+        assert not (tmp_path / "out").exists()  # refused before anything was written
+        export_brat(store, tmp_path / "bob", reviewer="bob")
+    assert (tmp_path / "bob" / "case.ann").read_text().splitlines() == [
+        "T1\tEVENT 30 45\tfacial erythema",
+        "E1\tEv:T1 ",
+    ]
+
+
+def test_a_new_span_never_takes_an_id_a_kept_line_names(tmp_path: Path) -> None:
+    ann = "T1\tDRUG 52 61\tdupilumab\nT2\tOther 2 13\t27-year-old\nE1\tEv:T2 \nA1\tNeg E1\n"
+    folder = pair(tmp_path / "in", "case", TEXT, ann)
+    with Store(tmp_path / "reviewer.db") as store:
+        import_paths(store, [folder], reviewer="al", label_map={"DRUG": "drug"}, drop_unmapped=True)
+        store.add_span(Span("case", 63, 66, "test", "ANA", "al"))
+        export_brat(store, tmp_path / "out")
+    lines = (tmp_path / "out" / "case.ann").read_text().splitlines()
+    assert lines == ["T1\tdrug 52 61\tdupilumab", "T3\ttest 63 66\tANA"]  # not T2
+
+
+def test_ids_in_a_notes_free_text_are_not_references(tmp_path: Path) -> None:
+    ann = "T1\tDRUG 52 61\tdupilumab\nE1\tEv:T1 \n#1\tAnnotatorNotes E1\tT2 weighted, see A1\n"
+    store = imported(tmp_path, pair(tmp_path / "in", "case", TEXT, ann))
+    assert exported_ann(store, tmp_path)[-1] == "#1\tAnnotatorNotes E1\tT2 weighted, see A1"
+
+
+def test_report_ids_naming_the_same_file_stop_the_export_before_writing(tmp_path: Path) -> None:
+    path = tmp_path / "ids.jsonl"
+    path.write_text('{"id": "d", "text": "One"}\n{"id": "./d", "text": "Two"}\n', "utf-8")
+    with Store(tmp_path / "reviewer.db") as store:
+        import_paths(store, [path], reviewer="al")
+        with pytest.raises(ReviewerError, match="'d' and './d' would both be written"):
+            export_brat(store, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_lines_that_are_not_brat_are_errors(tmp_path: Path) -> None:
+    for bad in ("hello world", "T1\t 30 45\tfacial erythema"):
+        folder = pair(tmp_path / "in", "case", TEXT, f"T2\tDRUG 52 61\tdupilumab\n{bad}\n")
+        with pytest.raises(ImportStopped, match="case.ann:2: "):
+            imported(tmp_path, folder)

@@ -105,12 +105,10 @@ def test_phee_round_trips_with_discontinuous_spans_in_file_order(tmp_path: Path)
             assert span.text == " ".join(text[a:b] for a, b in span.fragments)
 
 
-@needs(CORPORA / "brat_examples")
-@pytest.mark.parametrize(
-    "folder",
-    ["brat_examples", "pharmaconer_dev_es"],
-)
+@pytest.mark.parametrize("folder", ["brat_examples", "pharmaconer_dev_es"])
 def test_other_brat_corpora_import_with_no_offset_errors(tmp_path: Path, folder: str) -> None:
+    if not (CORPORA / folder).is_dir():
+        pytest.skip(f"{CORPORA / folder} is absent (the shared corpora are not in a clone)")
     with Store(tmp_path / "reviewer.db") as store:
         summary = import_paths(store, [CORPORA / folder], reviewer="corpus")
         assert summary.errors == []

@@ -10,6 +10,7 @@ import pytest
 
 from reviewer.core.exporter import export, export_brat
 from reviewer.core.importer import import_paths
+from reviewer.core.model import ReviewerError
 from reviewer.core.store import Store
 
 # The worked example of ../shared/FORMATS.md.
@@ -257,3 +258,45 @@ def test_conll_bio_tags_whole_tokens_and_reports_overlaps(tmp_path: Path) -> Non
     assert len(notes) == 1 and "r 9-18 drug 'dupilumab' overlaps" in notes[0]
     sentences = [block for block in "\n".join(lines[2:]).split("\n\n") if block.strip()]
     assert sentences[0].splitlines()[-1] == ". O" and len(sentences) == 3
+
+
+def test_an_explicit_map_is_exact_and_a_bom_does_not_hide_prodigy(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(prodigy_task()).encode() + b"\n")
+    with Store(tmp_path / "reviewer.db") as store:
+        summary = import_paths(store, [path], reviewer="me", label_map={"DRUG": "DRUG"})
+        assert summary.formats == {"prodigy": 1}
+        assert sorted({s.label for s in store.spans()}) == ["DRUG", "diagnosis", "event", "test"]
+
+
+def test_reviewer_names_from_files_are_checked(tmp_path: Path) -> None:
+    path = write(tmp_path / "in.jsonl", prodigy_task(annotator="bad\nname"))
+    with Store(tmp_path / "reviewer.db") as store, pytest.raises(ReviewerError, match="control"):
+        import_paths(store, [path], reviewer="me")
+
+
+def test_prodigy_export_has_a_task_for_a_report_without_spans(tmp_path: Path) -> None:
+    path = write(tmp_path / "in.jsonl", {"id": "r", "text": "Nothing to tag."})
+    with Store(tmp_path / "reviewer.db") as store:
+        import_paths(store, [path], reviewer="me")
+        out = tmp_path / "out.jsonl"
+        export(store, "prodigy", out)
+    (task,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert (task["meta"]["id"], task["spans"], task["answer"]) == ("r", [], "accept")
+
+
+def test_conll_tags_have_no_spaces(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "in.jsonl",
+        {
+            "id": "r",
+            "text": "Severe rash.",
+            "spans": [{"start": 0, "end": 11, "label": "Adverse event"}],
+        },
+    )
+    with Store(tmp_path / "reviewer.db") as store:
+        import_paths(store, [path], reviewer="me", label_map={"Adverse event": "Adverse event"})
+        out = tmp_path / "out.conll"
+        export(store, "conll", out)
+    rows = [line.split(" ") for line in out.read_text().splitlines()[2:] if line]
+    assert rows[:2] == [["Severe", "B-Adverse_event"], ["rash", "I-Adverse_event"]]

@@ -33,9 +33,9 @@ def test_title_and_abstract_are_joined_by_one_space(tmp_path: Path) -> None:
         )
         assert report.title == "Lidocaine-induced asystole."
         drug, disease = store.spans("1")
-        assert (drug.label, drug.text, drug.refs[0]["ref"]) == ("drug", "Lidocaine", "D008012")
+        assert (drug.label, drug.text, drug.refs[0]["ref"]) == ("drug", "Lidocaine", "MESH:D008012")
         assert (disease.label, disease.text) == ("Disease", "Renal and hepatic failure")
-        assert [r["ref"] for r in disease.refs] == ["D051437", "D048550"]
+        assert [r["ref"] for r in disease.refs] == ["MESH:D051437", "MESH:D048550"]
         assert [r["text"] for r in disease.refs] == ["Renal failure", "hepatic failure"]
         assert store.kept_lines("1", "pubtator") == ["1\tCID\tD008012\tD051437"]
         assert summary.kept[("CID", "kept")] == 2

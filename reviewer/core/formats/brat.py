@@ -21,6 +21,7 @@ from reviewer.core.model import ReviewerError, Span, covered_text
 from reviewer.core.text import BOM, path_text, read_text_file
 
 _ID = re.compile(r"^([A-Z#*])(\d*)")
+_LINE = re.compile(r"^(?:[TRENAM#]\d+[^\t]*|\*)\t\S")
 _OFFSETS = re.compile(r"^\d+ \d+(;\d+ \d+)*$")
 
 
@@ -42,6 +43,9 @@ def read(
     record.raw_text, spans, errors = _best_reading(raw, bom, [x for x in lines if x[1][0] == "T"])
     for number, line in lines:
         if line.startswith("T"):
+            continue
+        if not _LINE.match(line):
+            errors.append(LineError(f"not a brat annotation line: {line[:40]!r}", number))
             continue
         try:
             if not _attach(line, spans, record):
@@ -78,7 +82,8 @@ def _best_reading(
         spans, errors = _t_lines(t_lines, text)
         if not errors:
             return text, spans, errors
-        best = best or (text, spans, errors)
+        if best is None or len(errors) < len(best[2]):
+            best = (text, spans, errors)
     assert best is not None
     return best
 
@@ -138,6 +143,8 @@ def _t_line(line: str, number: int, raw: str) -> SpanRecord:
     if len(parts) < 2 or " " not in parts[1]:
         raise LineError("a T line needs 'ID<TAB>Type START END<TAB>text'", number)
     label, offsets = parts[1].split(" ", 1)
+    if not label:
+        raise LineError("a T line needs a type before its offsets", number)
     if not _OFFSETS.match(offsets.strip()):
         raise LineError(f"bad offsets {offsets!r} (want 'START END' or 'S1 E1;S2 E2')", number)
     fragments = tuple(
@@ -197,10 +204,13 @@ def _attach(line: str, spans: dict[str, SpanRecord], record: ReportRecord) -> bo
 class _Ids:
     """Allocates brat ids: reuses a source id when it is free, else the next number."""
 
-    def __init__(self, taken: list[str]) -> None:
+    def __init__(self, taken: list[str], reserved: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        # reserved: ids that kept lines name. Only the span that came with that id may take it
+        # again; a new span never does, or a kept event would sit on the wrong text.
         self.used = set(taken)
+        self.reserved = set(reserved)
         self.next: dict[str, int] = {}
-        for ident in taken:
+        for ident in [*taken, *reserved]:
             match = _ID.match(ident)
             if match and match.group(2):
                 prefix, n = match.group(1), int(match.group(2))
@@ -215,7 +225,7 @@ class _Ids:
                 self.next[prefix] = max(self.next.get(prefix, 1), n + 1)
                 return wanted
         n = self.next.get(prefix, 1)
-        while f"{prefix}{n}" in self.used:
+        while f"{prefix}{n}" in self.used or f"{prefix}{n}" in self.reserved:
             n += 1
         self.next[prefix] = n + 1
         self.used.add(f"{prefix}{n}")
@@ -234,7 +244,7 @@ def ann_lines(
     A span that crosses a line break cannot be one brat fragment (the .ann is line-based), so
     it is written as fragments split at the breaks, as brat itself does.
     """
-    ids = _Ids([line.split("\t", 1)[0] for line in kept])
+    ids = _Ids([line.split("\t", 1)[0] for line in kept], {r for line in kept for r in _refs(line)})
     wanted = sorted(spans, key=lambda s: (not s.source_id.startswith("T"), s.start, s.end))
     t_of: dict[str, str] = {span.id: ids.take("T", span.source_id) for span in wanted}
     lines: list[str] = []
@@ -267,6 +277,12 @@ def ann_lines(
 _REF = re.compile(r"(?<![\w-])([TERANM#]\d+)\b")
 
 
+def _refs(line: str) -> list[str]:
+    """The ids a line names in its data field (not in a note's free text)."""
+    parts = line.split("\t")
+    return _REF.findall(parts[1]) if len(parts) > 1 else []
+
+
 def _still_valid(kept: list[str], spans: set[str], dropped: list[str] | None) -> list[str]:
     """Kept lines whose every T (and, in turn, every E, R... they name) is still written.
 
@@ -280,8 +296,7 @@ def _still_valid(kept: list[str], spans: set[str], dropped: list[str] | None) ->
     while changed:
         changed = False
         for line in list(out):
-            body = line.split("\t", 1)[1] if "\t" in line else ""
-            missing = [ref for ref in _REF.findall(body) if ref not in defined]
+            missing = [ref for ref in _refs(line) if ref not in defined]
             if missing:
                 out.remove(line)
                 defined.discard(line.split("\t", 1)[0])
@@ -304,13 +319,30 @@ def _without_breaks(text: str, pieces: tuple[tuple[int, int], ...]) -> tuple[tup
     return tuple(out) or pieces
 
 
-def write_report(folder: Path, report_id: str, text: str, lines: list[str]) -> None:
-    """``<id>.txt`` and ``<id>.ann`` under ``folder`` (an id with ``/`` makes subfolders)."""
+def target_paths(folder: Path, report_ids: list[str]) -> dict[str, Path]:
+    """Where each report goes (``<folder>/<id>``, without extension), checked all at once: an
+    id that leads outside ``folder`` or onto another id's files is an error."""
+    root = folder.resolve()
+    out: dict[str, Path] = {}
+    seen: dict[Path, str] = {}
+    for report_id in report_ids:
+        base = (root / report_id).resolve()
+        if root not in base.parents:
+            raise ReviewerError(f"report id {report_id!r} would be written outside {folder}")
+        if base in seen:
+            raise ReviewerError(
+                f"report ids {seen[base]!r} and {report_id!r} would both be written as "
+                f"{base.relative_to(root)}.txt/.ann"
+            )
+        seen[base] = report_id
+        out[report_id] = base
+    return out
+
+
+def write_report(base: Path, text: str, lines: list[str]) -> None:
+    """``<base>.txt`` and ``<base>.ann`` (an id with ``/`` makes subfolders)."""
     from reviewer.core.exporter import write_atomic  # the exporter imports this module
 
-    base = (folder / report_id).resolve()
-    if folder.resolve() not in base.parents:
-        raise ReviewerError(f"report id {report_id!r} would be written outside {folder}")
     base.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(base.with_name(base.name + ".txt"), [text])
     write_atomic(base.with_name(base.name + ".ann"), [line + "\n" for line in lines])

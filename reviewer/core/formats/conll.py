@@ -29,7 +29,8 @@ def bio_lines(
         for start, end, label in pieces:
             inside = [t.id for t in tokens if t.start >= start and t.end <= end]
             for n, index in enumerate(inside):
-                tags[index] = f"{'B' if n == 0 else 'I'}-{label}"
+                # A space in a label would make a fourth column: CoNLL tags have none.
+                tags[index] = f"{'B' if n == 0 else 'I'}-{'_'.join(label.split())}"
         yield DOCSTART + "\n\n"
         sentence: list[str] = []
         for token, tag in zip(tokens, tags, strict=True):

@@ -83,6 +83,8 @@ def task_lines(items: Iterable[tuple[Report, list[dict]]]) -> Iterator[str]:
         by_reviewer: dict[str, list[dict]] = {}
         for span in spans:
             by_reviewer.setdefault(span["reviewer"], []).append(span)
+        if not by_reviewer:  # a report nobody annotated is a task too, with no spans
+            by_reviewer[""] = []
         for reviewer, own in by_reviewer.items():
             pieces = [
                 (s, e, span["label"])
@@ -113,8 +115,9 @@ def task_lines(items: Iterable[tuple[Report, list[dict]]]) -> Iterator[str]:
                         "spans": out_spans,
                         "meta": {"id": report.id, **report.export_meta()},
                         "answer": "accept",
-                        "_annotator_id": reviewer,
-                        "_session_id": reviewer,
+                        **(
+                            {"_annotator_id": reviewer, "_session_id": reviewer} if reviewer else {}
+                        ),
                         "_view_id": "ner_manual",
                     }
                 )

@@ -94,8 +94,9 @@ def _mention(fields: list[str], text: str) -> SpanRecord:
     if not (start.isdigit() and end.isdigit()):
         raise LineError(f"offsets {start!r} {end!r} are not numbers")
     names = individual[0].split("|") if individual and individual[0] else []
+    # As brat writes normalisations: N<TAB>Reference T1 MESH:D003866 (a DB:ID pair).
     refs = [
-        {"type": "MeSH", "ref": ref, "text": names[i] if i < len(names) else ""}
+        {"type": "Reference", "ref": f"MESH:{ref}", "text": names[i] if i < len(names) else ""}
         for i, ref in enumerate(ids.split("|"))
         if ref and ref != "-1"
     ]
