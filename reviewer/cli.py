@@ -191,6 +191,12 @@ def cli(ctx: click.Context, db_path: Path, reviewer: str) -> None:
 )
 @offsets_option
 @click.option(
+    "--new-labels",
+    is_flag=True,
+    help="Keep labels the schema lacks as labels of their own (brat and PubTator always do); "
+    "without it such a label is an error, so a typo does not become a label.",
+)
+@click.option(
     "--drop-unmapped",
     is_flag=True,
     help="Drop spans whose type is neither in the schema nor mapped (brat keeps them as "
@@ -208,6 +214,7 @@ def import_command(
     maps: tuple[str, ...],
     label_map: Path | None,
     offsets: str,
+    new_labels: bool,
     drop_unmapped: bool,
 ) -> None:
     """Import case reports (.txt files, folders) and annotations (JSONL).
@@ -241,6 +248,7 @@ def import_command(
                     label_map=mapping,
                     drop_unmapped=drop_unmapped,
                     offsets=offsets,
+                    new_labels=new_labels,
                 )
             except ImportStopped as stop:
                 if stop.summary.files:  # what earlier files brought is saved: say so

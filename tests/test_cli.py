@@ -1065,3 +1065,20 @@ def test_formats_lists_every_format_import_and_export_know(tmp_path: Path) -> No
     for name in {*EXPORT_FORMATS, "brat"}:
         assert rows[name][1] == "yes", name  # writable
     assert rows["brat"][2:] == ["yes"] * 5  # spans, attributes, notes, relations, discontinuous
+
+
+def test_an_export_with_imported_labels_reimports_with_new_labels(tmp_path: Path) -> None:
+    folder = tmp_path / "brat"
+    folder.mkdir()
+    (folder / "r.txt").write_text("Aspirin at 40 years.\n", encoding="utf-8")
+    (folder / "r.ann").write_text("T1\tMedication 0 7\tAspirin\nT2\tAge 11 19\t40 years\n")
+    first_db, second_db = tmp_path / "a" / "r.db", tmp_path / "b" / "r.db"
+    result = ok(first_db, "import", str(folder), "--map", "Medication=drug")
+    assert "label Age (new, kept as it is): 1" in result.stderr
+    first = tmp_path / "first.jsonl"
+    ok(first_db, "export", "-o", str(first))
+    assert_one_line_error(run(second_db, "import", str(first)), "'Age'", "--new-labels")
+    ok(second_db, "import", str(first), "--new-labels")
+    second = tmp_path / "second.jsonl"
+    ok(second_db, "export", "-o", str(second))
+    assert first.read_bytes() == second.read_bytes()

@@ -87,6 +87,7 @@ class ImportSummary:
     formats: dict[str, int] = field(default_factory=dict)
     ignored: Counter[str] = field(default_factory=Counter)
     labels: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, became) -> n
+    new_labels: set[str] = field(default_factory=set)
     kept: Counter[tuple[str, str]] = field(default_factory=Counter)  # (line kind, fate) -> n
 
     @property
@@ -101,6 +102,11 @@ class ImportSummary:
             f"label {src} -> {dst or '(dropped)'}: {n}"
             for (src, dst), n in sorted(self.labels.items())
             if src != dst
+        ]
+        out += [
+            f"label {src} (new, kept as it is): {n}"
+            for (src, dst), n in sorted(self.labels.items())
+            if src == dst and dst in self.new_labels
         ]
         out += [f"{fate} {kind} lines: {n}" for (kind, fate), n in sorted(self.kept.items())]
         return out
@@ -168,6 +174,7 @@ def import_paths(
     label_map: dict[str, str] | None = None,
     drop_unmapped: bool = False,
     offsets: str = "codepoints",
+    new_labels: bool = False,
 ) -> ImportSummary:
     """Import every file found under ``paths``; see the module docstring for the rules.
 
@@ -176,8 +183,9 @@ def import_paths(
     :class:`ImportPlan` of :func:`collect`, for a caller that sizes a progress bar first.
 
     ``label_map`` renames source labels (``{"Medication": "drug"}``). A label neither in the
-    schema nor mapped is an error, except in formats that define their own types (brat), where
-    it is kept as a label of its own, or dropped with its spans when ``drop_unmapped``.
+    schema nor mapped is an error (a typo should not become a label), except in formats that
+    define their own types (brat, PubTator) or with ``new_labels``: then it is kept as a label
+    of its own, or dropped with its spans when ``drop_unmapped``.
     """
     plan = paths if isinstance(paths, ImportPlan) else collect(paths, fmt)
     summary = ImportSummary(ignored=plan.ignored)
@@ -185,6 +193,7 @@ def import_paths(
         importer = _FileImport(store, file, reviewer, reviewer_override, skip_invalid, summary)
         importer.label_map, importer.drop_unmapped = label_map or {}, drop_unmapped
         importer.offsets = offsets
+        importer.new_labels_ok = new_labels
         try:
             with _no_cyclic_gc():
                 importer.run(encoding)
@@ -249,6 +258,7 @@ class _FileImport:
         self.occurrences: dict[tuple, int] = {}
         self.labels = {name: name for name in store.labels.names}  # the common, exact case
         self.label_map: dict[str, str] = {}
+        self.new_labels_ok = False
         self.offsets = "codepoints"
         self.drop_unmapped = False
         self.new_labels: list[str] = []
@@ -266,6 +276,7 @@ class _FileImport:
             present_ids=set(self.summary.present_ids),
             added_ids=set(self.summary.added_ids),
             labels=Counter(self.summary.labels),
+            new_labels=set(self.summary.new_labels),
             kept=Counter(self.summary.kept),
         )
         try:
@@ -418,15 +429,16 @@ class _FileImport:
             if self.drop_unmapped and source not in self.label_map:
                 self.summary.labels[(source, "")] += 1
                 return None
-            if record.format not in _OWN_TYPES and source not in self.label_map:
+            if record.format not in _OWN_TYPES and not explicit and not self.new_labels_ok:
                 raise ValidationError(
                     f"label {source!r} is not in the label schema "
-                    f"({', '.join(self.store.labels.names)}); add it to labels.toml or map it "
-                    "with --map"
+                    f"({', '.join(self.store.labels.names)}); add it to labels.toml, map it "
+                    "with --map, or keep it with --new-labels"
                 )
             label = target
             self.labels[label] = label
             self.new_labels.append(label)
+            self.summary.new_labels.add(label)
         self.summary.labels[(source, label)] += 1
         return label
 
