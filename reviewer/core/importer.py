@@ -239,6 +239,14 @@ def _differences(old: Span, new: Span) -> str:
     return ", ".join(f"{k} ({a[k]!r} stored, {b[k]!r} here)" for k in fields if k in a)
 
 
+class _SpanInvalid(ValidationError):
+    """A span that does not fit, with the record of where it was stated."""
+
+    def __init__(self, message: str, rec: SpanRecord) -> None:
+        super().__init__(message)
+        self.rec = rec
+
+
 class _FileImport:
     """The import of one file, in one transaction."""
 
@@ -290,6 +298,8 @@ class _FileImport:
                         continue
                     try:
                         self._import(item)
+                    except _SpanInvalid as exc:
+                        self._fail(str(exc), exc.rec.line or item.line, exc.rec.path)
                     except ValidationError as exc:
                         self._fail(str(exc), item.line)
                 self._conf_labels()
@@ -329,7 +339,7 @@ class _FileImport:
     def _import(self, record: ReportRecord) -> None:
         norm = normalise(record.raw_text)
         report = self._report(record, norm.text)
-        built = [(self._span(report, record, s, norm), s) for s in record.spans]
+        built = [(self._checked_span(report, record, s, norm), s) for s in record.spans]
         pairs = [(span, rec) for span, rec in built if span is not None]
         spans = [span for span, _ in pairs]
         stored = self.seen.get(report.id) or self.store.get_report(report.id)
@@ -417,6 +427,14 @@ class _FileImport:
             validate_span(span, report.text, with_imported(self.store.labels, [label]))
         # Otherwise valid by construction: the text is the stored slice and the label resolved.
         return span
+
+    def _checked_span(
+        self, report: Report, record: ReportRecord, rec: SpanRecord, norm: Normalised
+    ) -> Span | None:
+        try:
+            return self._span(report, record, rec, norm)
+        except ValidationError as exc:
+            raise _SpanInvalid(str(exc), rec) from None
 
     def _label(self, source: str, record: ReportRecord) -> str | None:
         """The label a source label becomes (None: the span is dropped); counted per pair."""

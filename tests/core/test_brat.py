@@ -329,3 +329,28 @@ def test_lines_that_are_not_brat_are_errors(tmp_path: Path) -> None:
         folder = pair(tmp_path / "in", "case", TEXT, f"T2\tDRUG 52 61\tdupilumab\n{bad}\n")
         with pytest.raises(ImportStopped, match="case.ann:2: "):
             imported(tmp_path, folder)
+
+
+def test_brat_cannot_write_a_label_with_a_space_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        '{"id": "case", "text": "Severe rash", "spans": '
+        '[{"start": 7, "end": 11, "label": "Adverse event"}]}\n',
+        encoding="utf-8",
+    )
+    with Store(tmp_path / "reviewer.db") as store:
+        import_paths(store, [path], reviewer="al", new_labels=True)
+        with pytest.raises(ReviewerError, match="brat cannot write .* with a space"):
+            export_brat(store, tmp_path / "out")
+
+
+def test_a_bad_span_names_its_ann_line(tmp_path: Path) -> None:
+    # Overlapping fragments pass the reader and are refused by the model: still file:line.
+    folder = pair(
+        tmp_path / "in",
+        "case",
+        TEXT,
+        "T1\tDRUG 52 61\tdupilumab\nT2\tEVENT 30 45;37 45\tfacial erythema erythema\n",
+    )
+    with pytest.raises(ImportStopped, match=r"case.ann:2: .*overlap"):
+        imported(tmp_path, folder)

@@ -44,7 +44,10 @@ def test_title_and_abstract_are_joined_by_one_space(tmp_path: Path) -> None:
 def test_a_mention_that_does_not_match_names_its_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.txt"
     path.write_text(DOC.replace("0\t9\tLidocaine", "1\t9\tLidocaine"), encoding="utf-8")
-    with Store(tmp_path / "reviewer.db") as store, pytest.raises(ImportStopped, match="bad.txt:1"):
+    with (
+        Store(tmp_path / "reviewer.db") as store,
+        pytest.raises(ImportStopped, match="bad.txt:3: "),
+    ):
         import_paths(store, [path], reviewer="al")
 
 
@@ -57,3 +60,13 @@ def test_bc5cdr_sample_imports_exactly(tmp_path: Path) -> None:
         assert store.stats()["labels"] == {"Chemical": 502, "Disease": 423}
         for span in store.spans():
             assert store.report(span.report_id).text[span.start : span.end] == span.text
+
+
+def test_a_document_missing_its_blank_line_is_not_merged(tmp_path: Path) -> None:
+    path = tmp_path / "glued.txt"
+    path.write_text("1|t|First title\n2|a|Second abstract\n", encoding="utf-8")
+    with (
+        Store(tmp_path / "reviewer.db") as store,
+        pytest.raises(ImportStopped, match="glued.txt:2"),
+    ):
+        import_paths(store, [path], reviewer="al")

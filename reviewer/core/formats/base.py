@@ -33,6 +33,8 @@ class SpanRecord:
     fragments: tuple[tuple[int, int], ...] = ()  # in the file's order; start/end their extent
     refs: list[dict[str, str]] = field(default_factory=list)
     source_id: str = ""
+    line: int | None = None  # where the span is stated, when not on its record's line
+    path: str | None = None  # and in which file, when not the record's (brat's .ann)
 
 
 @dataclass(slots=True)

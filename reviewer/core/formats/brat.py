@@ -54,6 +54,8 @@ def read(
             exc.line = exc.line or number
             errors.append(exc)
     record.spans = list(spans.values())
+    for span in record.spans:
+        span.path = path_text(ann)
     # Each bad line is reported in its place (file:line of the .ann): it stops the import, or
     # with --skip-invalid is counted and the rest of the file kept.
     for error in errors:
@@ -169,6 +171,7 @@ def _t_line(line: str, number: int, raw: str) -> SpanRecord:
         text=text,
         fragments=fragments if len(fragments) > 1 else (),
         source_id=parts[0],
+        line=number,
     )
 
 
@@ -248,6 +251,14 @@ def ann_lines(
     wanted = sorted(spans, key=lambda s: (not s.source_id.startswith("T"), s.start, s.end))
     t_of: dict[str, str] = {span.id: ids.take("T", span.source_id) for span in wanted}
     lines: list[str] = []
+    for span in spans:
+        names = [span.label, *span.attributes, *(str(v) for v in span.attributes.values())]
+        if any(len(name.split()) != 1 for name in names):
+            raise ReviewerError(
+                f"span {span.start}-{span.end} in {span.report_id}: brat cannot write a label, "
+                f"attribute or value with a space ({', '.join(map(repr, names))}); rename it "
+                "(import --map)"
+            )
     for span in sorted(spans, key=lambda s: (s.start, s.end, t_of[s.id])):
         t = t_of[span.id]
         pieces = _without_breaks(text, span.pieces)

@@ -55,6 +55,13 @@ def _document(block: list[tuple[int, str]], path: Path) -> Iterator[ReportRecord
     for number, line in block:
         head = _HEAD.match(line)
         if head and head.group(2) not in parts:
+            if pmid and head.group(1) != pmid:
+                yield LineError(
+                    f"{head.group(1)}|{head.group(2)}| follows {pmid}|t| with no "
+                    "blank line between the documents",
+                    number,
+                )
+                return
             pmid, kind, value = head.groups()
             parts[kind] = value
         else:
@@ -80,7 +87,9 @@ def _document(block: list[tuple[int, str]], path: Path) -> Iterator[ReportRecord
             record.kept.append((fields[1], line))
         elif len(fields) in (6, 7):
             try:
-                record.spans.append(_mention(fields, text))
+                mention = _mention(fields, text)
+                mention.line = number
+                record.spans.append(mention)
             except LineError as exc:
                 exc.line = number
                 yield exc
