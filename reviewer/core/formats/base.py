@@ -64,3 +64,9 @@ class ReportRecord:
     kept: list[tuple[str, str]] = field(default_factory=list)  # (kind, line), in file order
     format: str = ""
     answer: str = "accept"  # Prodigy: only accepted tasks are annotation
+
+
+def pieces(span: dict[str, Any]) -> list[tuple[int, int]]:
+    """The stretches an exported span (``Span.to_dict()`` form) covers: its fragments, or its
+    start and end. Formats without discontinuous spans write each piece as a span."""
+    return [tuple(f) for f in span.get("fragments") or [(span["start"], span["end"])]]  # type: ignore[misc]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from reviewer.core.formats.base import pieces as span_pieces
 from reviewer.core.model import Report
 from reviewer.core.tokens import tokenize
 
@@ -49,11 +50,7 @@ def bio_lines(
 def _one_layer(
     report: Report, spans: list[dict], dropped: list[str] | None
 ) -> list[tuple[int, int, str]]:
-    pieces = [
-        (s, e, span["label"])
-        for span in spans
-        for s, e in (span.get("fragments") or [(span["start"], span["end"])])
-    ]
+    pieces = [(s, e, span["label"]) for span in spans for s, e in span_pieces(span)]
     kept: list[tuple[int, int, str]] = []
     for start, end, label in sorted(pieces, key=lambda p: (-(p[1] - p[0]), p[0], p[2])):
         if any(start < e and s < end for s, e, _ in kept):

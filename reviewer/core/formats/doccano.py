@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.core.formats.base import LineError, RelationRecord, ReportRecord, SpanRecord
+from reviewer.core.formats.base import pieces as span_pieces
 from reviewer.core.formats.jsonl import default_id, dumps, lines, load_object
 from reviewer.core.model import Report
 from reviewer.core.text import from_utf16, path_text, to_utf16, utf16_offsets
@@ -99,7 +100,7 @@ def example_lines(
         pieces = [
             (to_utf16(table, s), to_utf16(table, e), span["label"], span["id"], n)
             for span in spans
-            for n, (s, e) in enumerate(span.get("fragments") or [(span["start"], span["end"])])
+            for n, (s, e) in enumerate(span_pieces(span))
         ]
         rels = (relations or {}).get(report.id, [])
         meta = {k: v for k, v in report.export_meta().items() if k not in _STRUCTURE}

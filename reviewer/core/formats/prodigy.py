@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.core.formats.base import LineError, ReportRecord, SpanRecord
+from reviewer.core.formats.base import pieces as span_pieces
 from reviewer.core.formats.jsonl import default_id, dumps, lines, load_object
 from reviewer.core.model import Report
 from reviewer.core.text import path_text
@@ -86,11 +87,7 @@ def task_lines(items: Iterable[tuple[Report, list[dict]]]) -> Iterator[str]:
         if not by_reviewer:  # a report nobody annotated is a task too, with no spans
             by_reviewer[""] = []
         for reviewer, own in by_reviewer.items():
-            pieces = [
-                (s, e, span["label"])
-                for span in own
-                for s, e in (span.get("fragments") or [(span["start"], span["end"])])
-            ]
+            pieces = [(s, e, span["label"]) for span in own for s, e in span_pieces(span)]
             tokens = tokenize(report.text, [x for s, e, _ in pieces for x in (s, e)])
             out_spans = []
             for s, e, label in sorted(pieces):
