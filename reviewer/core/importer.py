@@ -161,6 +161,20 @@ class ImportStopped(ReviewerError):
         self.summary = summary
 
 
+@dataclass(frozen=True)
+class ImportOptions:
+    """How one import reads its files (see :func:`import_paths`)."""
+
+    reviewer: str
+    override: str | None = None
+    encoding: str = "utf-8"
+    skip_invalid: bool = False
+    label_map: dict[str, str] = field(default_factory=dict)
+    drop_unmapped: bool = False
+    offsets: str = "codepoints"
+    new_labels: bool = False
+
+
 def import_paths(
     store: Store,
     paths: list[Path] | ImportPlan,
@@ -188,15 +202,21 @@ def import_paths(
     of its own, or dropped with its spans when ``drop_unmapped``.
     """
     plan = paths if isinstance(paths, ImportPlan) else collect(paths, fmt)
+    options = ImportOptions(
+        reviewer,
+        reviewer_override,
+        encoding,
+        skip_invalid,
+        label_map or {},
+        drop_unmapped,
+        offsets,
+        new_labels,
+    )
     summary = ImportSummary(ignored=plan.ignored)
     for file in plan.files:
-        importer = _FileImport(store, file, reviewer, reviewer_override, skip_invalid, summary)
-        importer.label_map, importer.drop_unmapped = label_map or {}, drop_unmapped
-        importer.offsets = offsets
-        importer.new_labels_ok = new_labels
         try:
             with _no_cyclic_gc():
-                importer.run(encoding)
+                _FileImport(store, file, options, summary).run()
         except ReviewerError as exc:
             if not skip_invalid:  # earlier files are committed: the caller may say so
                 raise ImportStopped(str(exc), summary) from None
@@ -251,24 +271,15 @@ class _FileImport:
     """The import of one file, in one transaction."""
 
     def __init__(
-        self,
-        store: Store,
-        file: ImportFile,
-        reviewer: str,
-        override: str | None,
-        skip_invalid: bool,
-        summary: ImportSummary,
+        self, store: Store, file: ImportFile, options: ImportOptions, summary: ImportSummary
     ) -> None:
-        self.store, self.file, self.summary = store, file, summary
-        self.reviewer, self.override, self.skip_invalid = reviewer, override, skip_invalid
+        self.store, self.file, self.options, self.summary = store, file, options, summary
+        self.checked_names: set[str] = {options.reviewer}  # reviewer names found acceptable
+        self.any_deleted = store.has_deletions()  # asked once: this file deletes nothing
         self.seen: dict[str, Report] = {}  # reports stored by this file, by id
         self.by_sha: dict[str, str] = {}
         self.occurrences: dict[tuple, int] = {}
         self.labels = {name: name for name in store.labels.names}  # the common, exact case
-        self.label_map: dict[str, str] = {}
-        self.new_labels_ok = False
-        self.offsets = "codepoints"
-        self.drop_unmapped = False
         self.new_labels: list[str] = []
         self.new_relations: list[tuple] = []
         self.new_kept: list[tuple] = []
@@ -277,7 +288,7 @@ class _FileImport:
         self.new_reports: list[Report] = []
         self.new_spans: dict[str, Span] = {}
 
-    def run(self, encoding: str) -> None:
+    def run(self) -> None:
         # On failure the summary goes back to what it was before this file.
         snapshot = replace(
             self.summary,
@@ -289,7 +300,8 @@ class _FileImport:
         )
         try:
             with self.store.write():
-                for item in read_records(self.file, encoding, self.offsets):
+                options = self.options
+                for item in read_records(self.file, options.encoding, options.offsets):
                     if isinstance(item, LineError):
                         self._fail(item.reason, item.line, item.path)
                         continue
@@ -308,7 +320,7 @@ class _FileImport:
                 self.store.insert_spans(self.new_spans.values())
                 self.store.insert_relations(self.new_relations)
                 self.store.insert_kept_lines(self.new_kept)
-                self.store._log_action(self.reviewer, "import", None, str(self.file.path))
+                self.store.log_action(options.reviewer, "import", None, str(self.file.path))
         except ReviewerError:
             self.summary.__dict__.update(snapshot.__dict__)
             self.store.reload_labels()  # labels this file would have added were rolled back
@@ -319,19 +331,18 @@ class _FileImport:
         (through the label map) even where no span uses them yet."""
         if self.file.format != "brat" or self.file.root is None:
             return
+        label_map = self.options.label_map
         for source in brat_format.conf_entities(self.file.path, self.file.root):
-            target = self.label_map.get(source, source)
-            if target in self.labels:
-                continue
-            if self.drop_unmapped and source not in self.label_map:
-                continue
-            self.labels[target] = target
-            self.new_labels.append(target)
+            target = label_map.get(source, source)
+            if target not in self.labels and not (
+                self.options.drop_unmapped and source not in label_map
+            ):
+                self._keep_new_label(target)
 
     def _fail(self, reason: str, line: int | None, path: str | None = None) -> None:
         name = path or path_text(self.file.path)
         where = f"{name}:{line}" if line is not None else name
-        if not self.skip_invalid:
+        if not self.options.skip_invalid:
             raise ReviewerError(f"{where}: {reason}")
         self.summary.skipped += 1
         self.summary.errors.append(f"{where}: {reason}")
@@ -400,9 +411,7 @@ class _FileImport:
             raise ValidationError(
                 f"{where} is outside the text (0-{norm.original_length}) or empty"
             )
-        reviewer = self.override or rec.reviewer or record.annotator or self.reviewer
-        if reviewer is not self.reviewer and (not reviewer.strip() or has_controls(reviewer)):
-            raise ValidationError(f"reviewer name {reviewer!r} is empty or has control characters")
+        reviewer = self._reviewer(record, rec.reviewer)
         fragments = mapped if rec.fragments else ()
         span_id = rec.id or self._derived_id(
             report.id, reviewer, start, end, label if not fragments else f"{label}{fragments}"
@@ -436,26 +445,40 @@ class _FileImport:
         except ValidationError as exc:
             raise _SpanInvalid(str(exc), rec) from None
 
+    def _reviewer(self, record: ReportRecord, own: str | None = None) -> str:
+        """Who owns what a record brings: --reviewer, else the span's or the record's own
+        reviewer, else the importing user. A name from a file is checked once per file."""
+        name = self.options.override or own or record.annotator or self.options.reviewer
+        if name not in self.checked_names:
+            if not name.strip() or has_controls(name):
+                raise ValidationError(f"reviewer name {name!r} is empty or has control characters")
+            self.checked_names.add(name)
+        return name
+
+    def _keep_new_label(self, label: str) -> None:
+        """Add a label the schema lacks; it is stored with the file's other rows."""
+        self.labels[label] = label
+        self.new_labels.append(label)
+
     def _label(self, source: str, record: ReportRecord) -> str | None:
         """The label a source label becomes (None: the span is dropped); counted per pair."""
-        target = self.label_map.get(source, source)
+        target = self.options.label_map.get(source, source)
         label = self.labels.get(target)
-        explicit = source in self.label_map  # --map Drug=Drug means Drug, not drug
+        explicit = source in self.options.label_map  # --map Drug=Drug means Drug, not drug
         if label is None and record.format not in _OWN_TYPES and not explicit:
             label = self.store.labels.resolve(target)  # brat types are exact too
         if label is None:
-            if self.drop_unmapped and source not in self.label_map:
+            if self.options.drop_unmapped and not explicit:
                 self.summary.labels[(source, "")] += 1
                 return None
-            if record.format not in _OWN_TYPES and not explicit and not self.new_labels_ok:
+            if record.format not in _OWN_TYPES and not explicit and not self.options.new_labels:
                 raise ValidationError(
                     f"label {source!r} is not in the label schema "
                     f"({', '.join(self.store.labels.names)}); add it to labels.toml, map it "
                     "with --map, or keep it with --new-labels"
                 )
             label = target
-            self.labels[label] = label
-            self.new_labels.append(label)
+            self._keep_new_label(label)
             self.summary.new_labels.add(label)
         self.summary.labels[(source, label)] += 1
         return label
@@ -490,7 +513,7 @@ class _FileImport:
     def _kept(self, report: Report, record: ReportRecord, spans: list[Span]) -> list[tuple]:
         if not record.kept:
             return []
-        reviewer = self.override or record.annotator or self.reviewer
+        reviewer = self._reviewer(record)
         lines = [line for _, line in record.kept]
         stored = self.store.kept_lines(report.id, record.format, reviewer)
         if stored:
@@ -536,7 +559,11 @@ class _FileImport:
         has edited here since is kept as edited, and one deleted here is not brought back: so
         importing the same file again changes nothing."""
         existing = self.store.spans_by_id(check_ids) if check_ids else {}
-        deleted = self.store.deleted_span_ids([i for i in check_ids if i not in existing])
+        deleted = (
+            self.store.deleted_span_ids([i for i in check_ids if i not in existing])
+            if self.any_deleted
+            else set()
+        )
         existing.update((i, self.new_spans[i]) for i in check_ids if i in self.new_spans)
         new: list[Span] = []
         for span in spans:

@@ -85,14 +85,16 @@ class Store:
     def __init__(self, path: str | Path, *, labels: LabelSchema | None = None) -> None:
         self.path = Path(path)
         self.workspace = self.path.parent
-        self.labels = labels if labels is not None else load_schema(self.workspace)
+        # The schema from labels.toml (or the caller); labels imports added come on top of it.
+        self._schema = labels if labels is not None else load_schema(self.workspace)
+        self.labels = self._schema
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = self.connect()
             self.db = Database(self.conn)
             self._migrate()
-            self.labels = with_imported(self.labels, self.imported_labels())
+            self.reload_labels()
         except sqlite3.DatabaseError as exc:
             raise ReviewerError(f"{path}: cannot open the database: {exc}") from None
 
@@ -119,8 +121,9 @@ class Store:
         self.labels = with_imported(self.labels, new)
 
     def reload_labels(self) -> None:
-        """Labels as stored (after a rolled-back import that would have added some)."""
-        self.labels = with_imported(load_schema(self.workspace), self.imported_labels())
+        """The schema plus the labels imports stored (also after a rolled-back import that
+        would have added some)."""
+        self.labels = with_imported(self._schema, self.imported_labels())
 
     def insert_relations(self, rows: list[tuple]) -> None:
         """Insert relations (rows in ``relations`` column order), inside the caller's
@@ -335,7 +338,7 @@ class Store:
 
     def _edit(self, reviewer: str, summary: str, changes: list[Change]) -> ActionResult:
         with self.write():
-            action_id = self._log_action(reviewer, "edit", None, summary)
+            action_id = self.log_action(reviewer, "edit", None, summary)
             for change in changes:
                 self._apply(change)
                 self._log_event(action_id, reviewer, change)
@@ -350,7 +353,8 @@ class Store:
                 span_params(change.after),
             )
 
-    def _log_action(self, reviewer: str, kind: str, target: int | None, summary: str) -> int:
+    def log_action(self, reviewer: str, kind: str, target: int | None, summary: str) -> int:
+        """Append one action to the log, inside the caller's transaction; returns its id."""
         return log_action(self.conn, reviewer, kind, target, summary)
 
     def _log_event(self, action_id: int, reviewer: str, change: Change) -> None:
@@ -418,7 +422,7 @@ class Store:
                 changes = [Change(c.after, c.before) for c in reversed(recorded)]
             else:
                 changes = recorded
-            action_id = self._log_action(reviewer, kind, target, f"{kind} of action {target}")
+            action_id = self.log_action(reviewer, kind, target, f"{kind} of action {target}")
             for change in changes:
                 self._check_current(change, kind)
                 self._apply(change)
@@ -480,7 +484,7 @@ class Store:
                 "updated_at = excluded.updated_at",
                 (report_id, reviewer, status.value, reason, add_seconds, now),
             )
-            self._log_action(
+            self.log_action(
                 reviewer,
                 "status",
                 None,
@@ -615,14 +619,14 @@ class Store:
                 found[row[0]] = span_from_row(row)
         return found
 
+    def has_deletions(self) -> bool:
+        """Whether any span was ever deleted (one look at the log; an import asks once)."""
+        row = self.conn.execute("SELECT 1 FROM events WHERE action = 'delete_span' LIMIT 1")
+        return row.fetchone() is not None
+
     def deleted_span_ids(self, span_ids: list[str]) -> set[str]:
         """Those of ``span_ids`` whose latest logged change is a deletion."""
-        if (
-            not span_ids
-            or not self.conn.execute(
-                "SELECT 1 FROM events WHERE action = 'delete_span' LIMIT 1"
-            ).fetchone()
-        ):
+        if not span_ids:
             return set()
         last: dict[str, str] = {}
         for i in range(0, len(span_ids), 500):
