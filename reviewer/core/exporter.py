@@ -37,9 +37,17 @@ def select(
     ``status`` keeps reports that have that status for ``reviewer`` (or, without a reviewer, for
     any reviewer; ``todo`` then means a report nobody has started).
     """
+    label, keep = _filters(store, label, reviewer, status)
+    yield from store.reports_with_spans(label=label, reviewer=reviewer, only=keep)
+
+
+def _filters(
+    store: Store, label: str | None, reviewer: str | None, status: str | None
+) -> tuple[str | None, set[str] | None]:
+    """The label as the schema spells it, and the report ids the status keeps (None: all)."""
     label = _resolve_label(store, label)
     keep = None if status is None else store.report_ids_with_status(_status(status), reviewer)
-    yield from store.reports_with_spans(label=label, reviewer=reviewer, only=keep)
+    return label, keep
 
 
 def _resolve_label(store: Store, label: str | None) -> str | None:
@@ -76,8 +84,7 @@ def export_brat(
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ReviewerError(f"{folder}: brat export needs a folder, and this is a file")
-    label = _resolve_label(store, label)
-    keep = None if status is None else store.report_ids_with_status(_status(status), reviewer)
+    label, keep = _filters(store, label, reviewer, status)
     with store.read():
         reports = [r for r in store.reports() if keep is None or r.id in keep]
         # Every target path first: an id that escapes the folder, or two ids that name the
