@@ -1071,7 +1071,10 @@ def test_an_export_with_imported_labels_reimports_with_new_labels(tmp_path: Path
     folder = tmp_path / "brat"
     folder.mkdir()
     (folder / "r.txt").write_text("Aspirin at 40 years.\n", encoding="utf-8")
-    (folder / "r.ann").write_text("T1\tMedication 0 7\tAspirin\nT2\tAge 11 19\t40 years\n")
+    # Drug (a brat type of its own) and drug (mapped) are two labels: both must come back.
+    (folder / "r.ann").write_text(
+        "T1\tMedication 0 7\tAspirin\nT2\tAge 11 19\t40 years\nT3\tDrug 0 7\tAspirin\n"
+    )
     first_db, second_db = tmp_path / "a" / "r.db", tmp_path / "b" / "r.db"
     result = ok(first_db, "import", str(folder), "--map", "Medication=drug")
     assert "label Age (new, kept as it is): 1" in result.stderr
@@ -1079,6 +1082,7 @@ def test_an_export_with_imported_labels_reimports_with_new_labels(tmp_path: Path
     ok(first_db, "export", "-o", str(first))
     assert_one_line_error(run(second_db, "import", str(first)), "'Age'", "--new-labels")
     ok(second_db, "import", str(first), "--new-labels")
+    assert stats(second_db)["labels"] == {"Age": 1, "Drug": 1, "drug": 1}
     second = tmp_path / "second.jsonl"
     ok(second_db, "export", "-o", str(second))
     assert first.read_bytes() == second.read_bytes()

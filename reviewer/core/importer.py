@@ -465,8 +465,12 @@ class _FileImport:
         target = self.options.label_map.get(source, source)
         label = self.labels.get(target)
         explicit = source in self.options.label_map  # --map Drug=Drug means Drug, not drug
-        if label is None and record.format not in _OWN_TYPES and not explicit:
-            label = self.store.labels.resolve(target)  # brat types are exact too
+        # Case is folded (Prodigy's DRUG is drug) only where labels are not taken exactly as
+        # written: brat and PubTator types, an explicit --map, and --new-labels (so an export
+        # holding both Drug and drug imports back as both) are exact.
+        exact = record.format in _OWN_TYPES or explicit or self.options.new_labels
+        if label is None and not exact:
+            label = self.store.labels.resolve(target)
         if label is None:
             if self.options.drop_unmapped and not explicit:
                 self.summary.labels[(source, "")] += 1
