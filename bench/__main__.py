@@ -26,11 +26,11 @@ def timed(fn) -> tuple[float, object]:
 
 
 def raw_import(db: Path, records: list[dict], fts: bool = True) -> None:
-    """Baseline: the same rows into the same schema with executemany, one transaction."""
-    Store(db).close()  # same tables, indexes and FTS triggers
+    """Baseline: the same rows into the same schema with executemany, one transaction, and
+    the text indexed by one INSERT ... SELECT (the fastest way SQLite offers)."""
+    Store(db).close()  # same tables, indexes and FTS table
     conn = sqlite3.connect(db, isolation_level=None)
-    if not fts:
-        conn.execute("DROP TRIGGER reports_fts_insert")
+    conn.execute("DROP TRIGGER reports_fts_insert")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("BEGIN")
@@ -54,6 +54,8 @@ def raw_import(db: Path, records: list[dict], fts: bool = True) -> None:
             for i, s in enumerate(r["spans"])
         ),
     )
+    if fts:
+        conn.execute("INSERT INTO reports_fts(rowid, text) SELECT seq, text FROM reports")
     conn.execute("COMMIT")
     conn.close()
 

@@ -396,20 +396,28 @@ class _FileImport:
     def _span(
         self, report: Report, record: ReportRecord, rec: SpanRecord, norm: Normalised
     ) -> Span | None:
-        where = f"span {rec.start}-{rec.end}"
         pieces = rec.fragments or ((rec.start, rec.end),)
         if rec.text is not None and all(0 <= a < b <= norm.original_length for a, b in pieces):
             actual = covered_text(record.raw_text, pieces)
             if actual != rec.text:
-                raise ValidationError(f"{where} says {rec.text!r} but the text there is {actual!r}")
+                raise ValidationError(
+                    f"span {rec.start}-{rec.end} says {rec.text!r} but the text there is {actual!r}"
+                )
         label = self._label(rec.label, record)
         if label is None:
             return None
-        mapped = tuple((norm.map_offset(a), norm.map_offset(b, end=True)) for a, b in pieces)
-        start, end = min(a for a, _ in mapped), max(b for _, b in mapped)
+        if norm.removed:
+            mapped = tuple((norm.map_offset(a), norm.map_offset(b, end=True)) for a, b in pieces)
+        else:
+            mapped = pieces
+        if rec.fragments:
+            start, end = min(a for a, _ in mapped), max(b for _, b in mapped)
+        else:
+            ((start, end),) = mapped
         if not all(0 <= a < b <= len(report.text) for a, b in mapped):
             raise ValidationError(
-                f"{where} is outside the text (0-{norm.original_length}) or empty"
+                f"span {rec.start}-{rec.end} is outside the text (0-{norm.original_length}) "
+                "or empty"
             )
         reviewer = self._reviewer(record, rec.reviewer)
         fragments = mapped if rec.fragments else ()
@@ -421,7 +429,7 @@ class _FileImport:
             start=start,
             end=end,
             label=label,
-            text=covered_text(report.text, mapped),
+            text=covered_text(report.text, mapped) if fragments else report.text[start:end],
             reviewer=reviewer,
             id=span_id,
             attributes=rec.attributes,

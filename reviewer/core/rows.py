@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict
 
+from reviewer.core.migrations import FTS_INSERT_TRIGGER
 from reviewer.core.model import Report, Span, now_iso
 
 SPAN_COLUMNS = (
@@ -94,7 +95,28 @@ def span_params(span: Span) -> tuple:
     )
 
 
+# Below this many rows the FTS trigger indexes each; above, one statement indexes them all.
+_BULK_REPORTS = 64
+
+
 def insert_reports(conn: sqlite3.Connection, reports: Iterable[Report]) -> None:
+    """Insert report rows and index their text, inside the caller's transaction."""
+    reports = list(reports)
+    if len(reports) < _BULK_REPORTS:
+        _insert_report_rows(conn, reports)
+        return
+    assert conn.in_transaction, "a bulk insert swaps the FTS trigger: it needs a transaction"
+    (last,) = conn.execute("SELECT coalesce(max(seq), 0) FROM reports").fetchone()
+    conn.execute("DROP TRIGGER reports_fts_insert")
+    _insert_report_rows(conn, reports)
+    conn.execute(
+        "INSERT INTO reports_fts(rowid, text) SELECT seq, text FROM reports WHERE seq > ?",
+        (last,),
+    )
+    conn.execute(FTS_INSERT_TRIGGER)
+
+
+def _insert_report_rows(conn: sqlite3.Connection, reports: list[Report]) -> None:
     conn.executemany(
         "INSERT INTO reports (id, source, title, journal, published, doi, authors, meta, "
         "text, length, sha256, duplicate_of, imported_at) "

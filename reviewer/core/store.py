@@ -600,14 +600,22 @@ class Store:
                     yield report_from_row(row[1:]), by_seq.get(row[0], [])
 
     def fts_report_ids(self, query: str) -> list[str]:
-        """Ids of reports whose text contains ``query`` (trigram FTS; 3+ characters)."""
-        phrase = '"' + query.replace('"', '""') + '"'
-        rows = self.conn.execute(
-            "SELECT r.id FROM reports_fts JOIN reports r ON r.seq = reports_fts.rowid "
-            "WHERE reports_fts MATCH ? ORDER BY r.seq",
-            (phrase,),
+        """Ids of reports whose text contains ``query``, ignoring case (Unicode case too).
+
+        The trigram index answers LIKE from its ASCII runs of 3+ characters; shorter queries
+        scan. LIKE folds ASCII case only, so each non-ASCII character becomes the one-character
+        wildcard ``_``; for such a query, or one holding the wildcards ``%`` or ``_``, the
+        candidates are checked again here with Unicode case folding."""
+        sql = (
+            "SELECT r.id{} FROM reports_fts JOIN reports r ON r.seq = reports_fts.rowid "
+            "WHERE reports_fts.text LIKE ? ORDER BY r.seq"
         )
-        return [r[0] for r in rows]
+        pattern = "".join(c if c.isascii() else "_" for c in query)
+        if pattern == query and "%" not in query and "_" not in query:
+            return [r[0] for r in self.conn.execute(sql.format(""), (f"%{query}%",))]
+        folded = query.casefold()
+        rows = self.conn.execute(sql.format(", r.text"), (f"%{pattern}%",))
+        return [rid for rid, text in rows if folded in text.casefold()]
 
     def spans_by_id(self, span_ids: list[str]) -> dict[str, Span]:
         """The stored spans among ``span_ids``, by id."""

@@ -43,12 +43,16 @@ def test_pragmas_and_tables_are_plain(tmp_path: Path) -> None:
     tables = {r[0] for r in q("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"reports", "spans", "review_status", "actions", "events", "reports_fts"} <= tables
     applied = [r[0] for r in q("SELECT name FROM _sqlite_migrations ORDER BY id")]
-    assert applied == ["0001_initial", "0002_fragments_relations_labels"]
+    assert applied == [
+        "0001_initial",
+        "0002_fragments_relations_labels",
+        "0003_fts_without_positions",
+    ]
     store.close()
     # Reopening applies nothing twice.
     with Store(tmp_path / "reviewer.db") as again:
         count = again.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
-        assert count == 2
+        assert count == 3
 
 
 def test_an_older_database_is_migrated_and_keeps_its_spans(tmp_path: Path) -> None:
@@ -71,6 +75,8 @@ def test_an_older_database_is_migrated_and_keeps_its_spans(tmp_path: Path) -> No
     with Store(db) as store:
         (span,) = store.spans()
         assert (span.text, span.fragments, span.refs, span.source_id) == ("Aspirin", (), [], "")
+        # The trigram index was rebuilt without positions and still finds the old report.
+        assert store.fts_report_ids("spiri") == ["r"]
 
 
 def test_database_reads_in_the_sqlite3_shell(tmp_path: Path) -> None:
@@ -226,6 +232,53 @@ def test_fts_trigram_index_is_kept_current(tmp_path: Path) -> None:
         "INSERT INTO reports_fts(reports_fts, rank) VALUES ('integrity-check', 1)"
     )
     assert integrity is not None  # raises on a corrupt or stale index
+
+
+def test_a_bulk_import_indexes_its_text_and_leaves_the_trigger_in_place(tmp_path: Path) -> None:
+    import json
+
+    store = make_store(tmp_path)
+    corpus = tmp_path / "bulk.jsonl"
+    lines = [
+        {"id": f"b{i:03d}", "text": f"Report {i:03d}: nivolumab then colitis."} for i in range(100)
+    ]
+    corpus.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    # A bulk import that fails is rolled back whole: no rows, no index entries, trigger kept.
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(corpus.read_text(encoding="utf-8") + '{"id": "x"}\n', encoding="utf-8")
+    with pytest.raises(ReviewerError, match="bad.jsonl:101"):
+        import_paths(store, [bad], reviewer="alice")
+    assert store.fts_report_ids("nivolumab") == []
+    import_paths(store, [corpus], reviewer="alice")
+    assert store.fts_report_ids("nivolumab") == [f"b{i:03d}" for i in range(100)]
+    assert store.fts_report_ids("report 042") == ["b042"]
+    assert store.fts_report_ids("erythema") == ["case"]  # rows from before are still indexed
+    triggers = {
+        r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    }
+    assert "reports_fts_insert" in triggers
+    # A single report afterwards goes through the trigger again.
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "late.txt").write_text("Late report: vedolizumab.", encoding="utf-8")
+    import_paths(store, [one], reviewer="alice")
+    assert store.fts_report_ids("vedolizumab") == ["late"]
+    store.conn.execute("INSERT INTO reports_fts(reports_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def test_text_search_folds_unicode_case_and_takes_wildcards_literally(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Érythème noted in 50% of a_b cases; µg", encoding="utf-8")
+    (folder / "b.txt").write_text("érythème in 50 of axb cases; MG", encoding="utf-8")
+    store = Store(tmp_path / "reviewer.db")
+    import_paths(store, [folder], reviewer="alice")
+    for query in ("érythème", "ÉRYTHÈME", "rythème", "RYTH", "CASES"):
+        assert store.fts_report_ids(query) == ["a", "b"], query
+    assert store.fts_report_ids("50%") == ["a"]  # % is a character, not "anything"
+    assert store.fts_report_ids("a_b") == ["a"]  # _ is a character, not "any one"
+    assert store.fts_report_ids("µg") == ["a"]  # short and non-ASCII: a scan
+    assert store.fts_report_ids("xyz") == []
 
 
 def test_open_errors_are_one_line(tmp_path: Path) -> None:
