@@ -235,3 +235,19 @@ BEGIN
 END
 """
 )
+
+
+@migrations(name="0004_reviewer_position")
+def reviewer_position(db: Database) -> None:
+    _run(db, _FOURTH)
+
+
+_FOURTH = """
+-- Where each reviewer was in the app (report and cursor offset), so it reopens there.
+CREATE TABLE reviewer_position (
+    reviewer TEXT PRIMARY KEY,
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    cursor INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+)
+"""

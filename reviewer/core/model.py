@@ -18,6 +18,10 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
+# The attributes a reviewer can set on a span in the app (stored as ``{name: True}``);
+# imported attributes of any other name are kept and exported as they came.
+SPAN_ATTRIBUTES = ("negated", "uncertain", "historical")
+
 
 class ReviewerError(Exception):
     """An error the user can act on; the CLI prints its message as one line, no traceback."""

@@ -492,6 +492,38 @@ class Store:
             )
         return self.status(report_id, reviewer)
 
+    def add_time(self, report_id: str, reviewer: str, seconds: float) -> None:
+        """Add time spent on a report without changing its status (not an action: no log)."""
+        if not math.isfinite(seconds) or seconds <= 0:
+            return
+        with self.write():
+            self.conn.execute(
+                "INSERT INTO review_status (report_id, reviewer, status, flag_reason, "
+                "seconds_spent, updated_at) VALUES (?, ?, 'todo', '', ?, ?) "
+                "ON CONFLICT (report_id, reviewer) DO UPDATE SET "
+                "seconds_spent = seconds_spent + excluded.seconds_spent",
+                (report_id, reviewer, seconds, now_iso()),
+            )
+
+    # --- where a reviewer was -----------------------------------------------------------------
+
+    def position(self, reviewer: str) -> tuple[str, int] | None:
+        """The report and cursor offset where the reviewer last was, if that report exists."""
+        row = self.conn.execute(
+            "SELECT report_id, cursor FROM reviewer_position WHERE reviewer = ?", (reviewer,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def save_position(self, reviewer: str, report_id: str, cursor: int) -> None:
+        with self.write():
+            self.conn.execute(
+                "INSERT INTO reviewer_position (reviewer, report_id, cursor, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (reviewer) DO UPDATE SET "
+                "report_id = excluded.report_id, cursor = excluded.cursor, "
+                "updated_at = excluded.updated_at",
+                (reviewer, report_id, cursor, now_iso()),
+            )
+
     # --- reading the log and counting ---------------------------------------------------------
 
     def events(self, *, reviewer: str | None = None, limit: int | None = None) -> list[dict]:

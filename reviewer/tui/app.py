@@ -1,149 +1,129 @@
-"""The reviewer app: wiring only. It opens the store, fills the widgets, and routes keys."""
+"""The reviewer app: wiring only. It opens the review screen, palette commands and exports."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
-from textual.app import App, ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.content import Content
-from textual.widgets import Footer, Header, OptionList, Static
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingsMap
 
-from reviewer.core.model import Report, Status, display_title
+from reviewer.core.exporter import export, export_brat
+from reviewer.core.model import ReviewerError
 from reviewer.core.store import Store
 from reviewer.core.text import one_line
-from reviewer.tui.widgets.queue import QueueRow, ReportQueue
+from reviewer.tui.commands import ReviewCommands
+from reviewer.tui.screens.review import ReviewScreen
 from reviewer.tui.widgets.report_view import ReportView
+
+# Extensions of export files written from the app (brat writes a folder).
+_EXTENSIONS = {"conll": "conll"}
 
 
 class ReviewerApp(App):
-    """Lists the imported reports and shows the selected one, read-only."""
+    """Keyboard-first annotation of case reports."""
 
     CSS_PATH = "app.tcss"
     TITLE = "reviewer"
-    BINDINGS = [
-        Binding("n", "next_report", "Next"),
-        Binding("p", "previous_report", "Previous"),
-        Binding("q", "focus_queue", "Queue"),
-        Binding("t", "focus_text", "Text"),
-        Binding("b", "toggle_queue", "Toggle queue"),
-    ]
+    COMMANDS = App.COMMANDS | {ReviewCommands}
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(self, store: Store, reviewer: str) -> None:
         super().__init__()
         self.store = store
         self.reviewer = reviewer
-        self.report: Report | None = None
+        check_label_keys(store)
+        self.review_screen = ReviewScreen(store, reviewer)
         self.sub_title = one_line(f"{reviewer} · {store.path}")
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with Horizontal():
-            yield ReportQueue(self.store.labels, id="queue")
-            with Vertical(id="reading"):
-                yield Static(id="meta")
-                yield ReportView(self.store.labels, id="text")
-                yield Static(id="status")
-        yield Footer()
-
     def on_mount(self) -> None:
-        self.refresh_queue()
-        queue = self.query_one(ReportQueue)
-        if queue.option_count:
-            queue.highlighted = 0
-            self.show_report(self.rows[0].report_id)
-        else:
-            self.query_one("#meta", Static).update(
-                Content("No reports yet. Quit (ctrl+q) and run: reviewer import PATH")
-            )
-        queue.focus()
+        self.push_screen(self.review_screen)
 
-    def refresh_queue(self) -> None:
-        counts = self.store.span_counts()
-        statuses = self.store.statuses(self.reviewer)
-        self.rows = [
-            QueueRow(
-                s["id"],
-                display_title(s["title"], s["head"], s["id"]),
-                statuses.get(s["id"], _TODO),
-                counts.get(s["id"], _EMPTY),
-            )
-            for s in self.store.report_summaries()
+    def help_bindings(self) -> list[Binding]:
+        return [
+            Binding("tab,shift+tab", "", "Next / previous pane"),
+            Binding(
+                "ctrl+p",
+                "",
+                "Command palette: open a report by title or id, export, "
+                "switch reviewer, toggle precision",
+            ),
+            Binding("ctrl+q", "", "Quit (everything is already saved)"),
         ]
-        self.query_one(ReportQueue).set_rows(self.rows)
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option.id is not None:
-            self.show_report(event.option.id)
+    def action_switch_reviewer(self) -> None:
+        from reviewer.tui.screens.dialogs import TextPrompt
 
-    def show_report(self, report_id: str) -> None:
-        report = self.store.report(report_id)
-        self.report = report
-        spans = self.store.spans(report_id)
-        self.query_one(ReportView).show(report.text, spans)
-        self.query_one("#meta", Static).update(_meta(report))
-        position = next(i for i, row in enumerate(self.rows) if row.report_id == report_id)
-        status = self.store.status(report_id, self.reviewer).status.value
-        per_label = (
-            ", ".join(f"{label} {n}" for label, n in sorted(_count(spans).items())) or "no spans"
+        def switch(name: str | None) -> None:
+            if not name:
+                return
+            if name != one_line(name):
+                self.notify("A reviewer name is one line of text.", severity="error")
+                return
+            screen = self.review_screen
+            screen._leave_report()
+            screen._remember()
+            self.reviewer = screen.reviewer = name
+            self.sub_title = one_line(f"{name} · {self.store.path}")
+            screen.report = None
+            screen.refresh_queue()
+            position = self.store.position(name)
+            ids = [row.report_id for row in screen.rows]
+            if position and position[0] in ids:
+                screen.open_report(position[0], cursor=position[1])
+            elif ids:
+                screen.open_report(ids[0])
+            self.notify(f"Now annotating as {name}.", markup=False)
+
+        self.push_screen(TextPrompt("Annotate as (reviewer name):", self.reviewer), switch)
+
+    def export(self, fmt: str) -> None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        folder = self.store.workspace / "exports"
+        name = (
+            f"{fmt}-{stamp}" if fmt == "brat" else f"{fmt}-{stamp}.{_EXTENSIONS.get(fmt, 'jsonl')}"
         )
-        self.query_one("#status", Static).update(
-            Content(
-                f" {one_line(self.reviewer)} · report {position + 1}/{len(self.rows)} · {status} · "
-                f"all saved · {per_label}"
+        self.notify(f"Exporting {fmt} to {folder / name}…", markup=False)
+        self._export(fmt, folder / name)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export(self, fmt: str, target: Path) -> None:
+        # A sqlite connection belongs to one thread: the worker opens its own.
+        try:
+            with Store(self.store.path, labels=self.store.labels) as store:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                notes: list[str] = []
+                if fmt == "brat":
+                    n = export_brat(store, target, notes=notes)
+                    what = f"{n} reports"
+                else:
+                    n = export(store, fmt, target, notes=notes)
+                    what = f"{n} lines"
+        except (ReviewerError, OSError) as exc:
+            self.call_from_thread(
+                self.notify, f"Export failed: {exc}", severity="error", markup=False
             )
+            return
+        extra = f" ({len(notes)} notes: {one_line(notes[0])}…)" if notes else ""
+        self.call_from_thread(
+            self.notify, f"Exported {what} to {target}{extra}", markup=False, timeout=8
         )
 
-    def _move(self, step: int) -> None:
-        queue = self.query_one(ReportQueue)
-        if queue.option_count:
-            current = queue.highlighted or 0
-            queue.highlighted = max(0, min(queue.option_count - 1, current + step))
 
-    def action_next_report(self) -> None:
-        self._move(1)
-
-    def action_previous_report(self) -> None:
-        self._move(-1)
-
-    def action_focus_queue(self) -> None:
-        self.query_one(ReportQueue).focus()
-
-    def action_focus_text(self) -> None:
-        self.query_one(ReportView).focus()
-
-    def action_toggle_queue(self) -> None:
-        queue = self.query_one(ReportQueue)
-        queue.display = not queue.display
-        if not queue.display:
-            self.query_one(ReportView).focus()
-
-
-_TODO = Status.TODO
-_EMPTY: dict = {}
-
-
-def _count(spans) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for span in spans:
-        out[span.label] = out.get(span.label, 0) + 1
-    return out
-
-
-def _meta(report: Report) -> Content:
-    """Title, journal, date and DOI as literal text: report metadata is untrusted, so it is
-    never parsed as markup, and :func:`one_line` keeps control characters off the terminal."""
-    parts: list[str | tuple[str, str]] = [(one_line(report.display_title), "bold")]
-    details = [p for p in (report.journal, report.published) if p]
-    if report.doi:
-        details.append(f"doi:{report.doi}")
-    if details:
-        parts += ["\n", (one_line(" · ".join(details)), "italic")]
-    parts += ["\n", (one_line(f"{report.id} · {len(report.text):,} characters"), "dim")]
-    if report.duplicate_of:
-        parts += [("  duplicate of ", "dim"), (one_line(report.duplicate_of), "dim")]
-    return Content.assemble(*parts)
+def check_label_keys(store: Store) -> None:
+    """A label's key must not be a key the review screen already uses."""
+    taken = BindingsMap([*ReviewScreen.BINDINGS, *ReportView.BINDINGS]).key_to_bindings
+    for label in store.labels.labels:
+        if not label.key:
+            continue
+        (key,) = BindingsMap([Binding(label.key, "label")]).key_to_bindings
+        if key in taken:
+            raise ReviewerError(
+                f"label {label.name!r} has the key {label.key!r}, which the review screen uses "
+                f"for {taken[key][0].description.lower()}: give it another key in labels.toml "
+                "(digits 5-9 are free)"
+            )
 
 
 def run(db_path: Path, reviewer: str) -> None:

@@ -47,12 +47,13 @@ def test_pragmas_and_tables_are_plain(tmp_path: Path) -> None:
         "0001_initial",
         "0002_fragments_relations_labels",
         "0003_fts_without_positions",
+        "0004_reviewer_position",
     ]
     store.close()
     # Reopening applies nothing twice.
     with Store(tmp_path / "reviewer.db") as again:
         count = again.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
-        assert count == 3
+        assert count == 4
 
 
 def test_an_older_database_is_migrated_and_keeps_its_spans(tmp_path: Path) -> None:
@@ -215,6 +216,26 @@ def test_status_and_time_spent(tmp_path: Path) -> None:
     assert store.status("case", "alice").flag_reason == "causality unclear"
     assert store.statuses("alice") == {"case": Status.FLAGGED}
     assert store.stats()["status"] == {"alice": {"flagged": 1, "todo": 0}}
+
+
+def test_time_spent_and_position_are_kept_per_reviewer(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    assert store.position("alice") is None
+    store.save_position("alice", "case", 42)
+    store.save_position("bob", "case", 7)
+    store.save_position("alice", "case", 50)
+    actions = store.conn.execute("SELECT count(*) FROM actions").fetchone()[0]
+    store.add_time("case", "alice", 12.5)
+    store.add_time("case", "alice", float("nan"))  # ignored, like negative times
+    store.add_time("case", "alice", -3)
+    store.close()
+    with Store(tmp_path / "reviewer.db") as again:
+        assert again.position("alice") == ("case", 50)
+        assert again.position("bob") == ("case", 7)
+        status = again.status("case", "alice")
+        assert (status.status, status.seconds_spent) == (Status.TODO, 12.5)
+        # Time is not an action: nothing to undo, nothing in the log.
+        assert again.conn.execute("SELECT count(*) FROM actions").fetchone()[0] == actions
 
 
 def test_fts_trigram_index_is_kept_current(tmp_path: Path) -> None:

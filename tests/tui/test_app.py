@@ -24,55 +24,65 @@ def sample_store(tmp_path: Path):
 
 
 def static_text(app: ReviewerApp, selector: str) -> str:
-    return str(app.query_one(selector).render())
+    return str(app.screen.query_one(selector).render())
 
 
 async def test_lists_reports_and_shows_the_first(sample_store: Store) -> None:
     app = ReviewerApp(sample_store, "alice")
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.pause()
-        queue = app.query_one(ReportQueue)
+        queue = app.screen.query_one(ReportQueue)
         assert queue.option_count == sample_store.report_count() == 13
-        view = app.query_one(ReportView)
+        view = app.screen.query_one(ReportView)
         first = sample_store.report("case01")
         assert view.text == first.text
         assert {s.id for s in view.spans} == {s.id for s in sample_store.spans("case01")}
         assert first.title in static_text(app, "#meta")
         assert "report 1/13" in static_text(app, "#status")
-        assert view.read_only
+        assert view.read_only and view.has_focus
 
 
 async def test_next_and_previous_report(sample_store: Store) -> None:
     app = ReviewerApp(sample_store, "alice")
     async with app.run_test(size=(120, 35)) as pilot:
+        screen = app.review_screen
         await pilot.press("n", "n")
-        assert app.report is not None and app.report.id == "case03"
+        assert screen.report is not None and screen.report.id == "case03"
         assert "report 3/13" in static_text(app, "#status")
         await pilot.press("p")
-        assert app.report.id == "case02"
-        assert app.query_one(ReportView).text == sample_store.report("case02").text
-        await pilot.press("down")  # the queue has focus: arrows move through it too
-        assert app.report.id == "case03"
+        assert screen.report.id == "case02"
+        assert screen.view.text == sample_store.report("case02").text
+        await pilot.press("shift+tab")  # back to the queue: arrows move through it too
+        await pilot.press("down")
+        assert screen.report.id == "case03"
 
 
-async def test_read_only_text_cannot_be_edited(sample_store: Store) -> None:
+async def test_text_cannot_be_edited(sample_store: Store) -> None:
     app = ReviewerApp(sample_store, "alice")
     async with app.run_test(size=(120, 35)) as pilot:
-        await pilot.press("t")
-        before = app.query_one(ReportView).text
-        await pilot.press("x", "y", "backspace", "enter")
-        assert app.query_one(ReportView).text == before
+        before = app.review_screen.view.text
+        await pilot.press("backspace", "enter", "ctrl+v", "ctrl+x", "ctrl+d")
+        assert app.review_screen.view.text == before
         assert sample_store.report("case01").text == before
 
 
-async def test_the_queue_hides_for_a_narrow_terminal(sample_store: Store) -> None:
+async def test_side_panes_follow_the_width_and_toggle(sample_store: Store) -> None:
     app = ReviewerApp(sample_store, "alice")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("b")
-        assert not app.query_one(ReportQueue).display
-        assert app.query_one(ReportView).has_focus
-        await pilot.press("b")
-        assert app.query_one(ReportQueue).display
+        screen = app.review_screen
+        queue, spans = screen.query_one("#queue-pane"), screen.query_one("#spans")
+        assert not queue.display and not spans.display  # the text keeps the screen
+        await pilot.press("Q")
+        assert queue.display and screen.query_one(ReportQueue).has_focus
+        await pilot.press("Q")
+        assert not queue.display and screen.view.has_focus
+        await pilot.press("L")
+        assert spans.display
+    app = ReviewerApp(sample_store, "alice")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        screen = app.review_screen
+        assert screen.query_one("#queue-pane").display and screen.query_one("#spans").display
 
 
 async def test_report_text_is_never_markup_and_controls_never_reach_the_terminal(
@@ -97,8 +107,8 @@ async def test_report_text_is_never_markup_and_controls_never_reach_the_terminal
             meta = static_text(app, "#meta")
             assert "[@click=app.quit]x[/] and [bold]loud[/] [/]" in meta
             assert "[$accent]J[/] ␛[31mred␛[0m" in meta
-            assert app.query_one(ReportView).text == report.text
-            queue_row = str(app.query_one(ReportQueue).get_option_at_index(0).prompt)
+            assert app.screen.query_one(ReportView).text == report.text
+            queue_row = str(app.screen.query_one(ReportQueue).get_option_at_index(0).prompt)
             assert "[@click=app.quit]x[/]" in queue_row
             # Clicking the would-be action in the title does nothing: the app still runs.
             await pilot.click("#meta", offset=(2, 0))
@@ -121,9 +131,9 @@ async def test_imported_types_are_summed_in_the_queue_and_fragments_painted(
         app = ReviewerApp(store, "alice")
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.pause()
-            row = str(app.query_one(ReportQueue).get_option_at_index(0).prompt)
+            row = str(app.screen.query_one(ReportQueue).get_option_at_index(0).prompt)
             assert "drug 1" in row and "other 2" in row and "Body_part" not in row
-            line = app.query_one(ReportView).get_line(0)
+            line = app.screen.query_one(ReportView).get_line(0)
             styled = {(s.start, s.end) for s in line.spans}
             assert {(14, 18), (26, 29)} <= styled  # each fragment, not the gap between
             assert (14, 29) not in styled

@@ -28,7 +28,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 async def no_blink(pilot) -> None:
-    pilot.app.query_one(ReportView).cursor_blink = False
+    pilot.app.screen.query_one(ReportView).cursor_blink = False
     await pilot.pause()
 
 
@@ -40,5 +40,11 @@ def test_main_screen_160x45(snap_compare, app: ReviewerApp) -> None:
     assert snap_compare(app, terminal_size=(160, 45), run_before=no_blink)
 
 
-def test_text_focused_without_queue_80x24(snap_compare, app: ReviewerApp) -> None:
-    assert snap_compare(app, terminal_size=(80, 24), press=["b", "n"], run_before=no_blink)
+def test_help_screen(snap_compare, app: ReviewerApp) -> None:
+    assert snap_compare(app, terminal_size=(100, 40), press=["question_mark"], run_before=no_blink)
+
+
+def test_tagged_span_and_queue_shown_80x24(snap_compare, app: ReviewerApp) -> None:
+    # Tag "Dupilumab" as a drug (own spans are filled), then show the queue over the narrow screen.
+    keys = ["n", "w", "w", "1", "Q"]
+    assert snap_compare(app, terminal_size=(80, 24), press=keys, run_before=no_blink)

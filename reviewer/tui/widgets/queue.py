@@ -30,6 +30,36 @@ class QueueRow:
     counts: Counter[str]
 
 
+def parse_filter(query: str) -> tuple[set[Status], str, str | None]:
+    """A queue filter: ``status:done`` words (several allowed, ``status:todo,flagged`` too)
+    and free text matched against title and id. Returns the statuses, the text, and an
+    error message for an unknown status."""
+    statuses: set[Status] = set()
+    words = []
+    for word in query.split():
+        if word.lower().startswith("status:"):
+            for name in word[7:].split(","):
+                name = name.strip().lower().replace("-", "_").replace(" ", "_")
+                if name == "open":  # not finished: to do or in progress
+                    statuses |= {Status.TODO, Status.IN_PROGRESS}
+                    continue
+                try:
+                    statuses.add(Status(name))
+                except ValueError:
+                    known = ", ".join([s.value for s in Status] + ["open"])
+                    return set(), "", f"unknown status {name!r}: use one of {known}"
+        else:
+            words.append(word)
+    return statuses, " ".join(words), None
+
+
+def matches(row: QueueRow, statuses: set[Status], text: str) -> bool:
+    if statuses and row.status not in statuses:
+        return False
+    folded = text.casefold()
+    return not folded or folded in row.title.casefold() or folded in row.report_id.casefold()
+
+
 class ReportQueue(OptionList):
     """Reports in import order. Titles come from untrusted text, so rows are built as
     ``Content`` pieces and never parsed as markup."""
@@ -37,13 +67,15 @@ class ReportQueue(OptionList):
     def __init__(self, labels: LabelSchema, **kwargs) -> None:
         super().__init__(**kwargs)
         self.labels = labels
+        self.rows: list[QueueRow] = []
 
-    def set_rows(self, rows: list[QueueRow]) -> None:
-        highlighted = self.highlighted
+    def set_rows(self, rows: list[QueueRow], current: str | None = None) -> None:
+        self.rows = rows
         self.clear_options()
         self.add_options([Option(self._prompt(row), id=row.report_id) for row in rows])
-        if rows:
-            self.highlighted = min(highlighted or 0, len(rows) - 1)
+        ids = [row.report_id for row in rows]
+        if current in ids:
+            self.highlighted = ids.index(current)
 
     def _prompt(self, row: QueueRow) -> Content:
         mark, style = STATUS_MARKS[row.status]

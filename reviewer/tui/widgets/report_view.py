@@ -1,59 +1,347 @@
-"""The report text, read-only, with spans painted in their label's colour."""
+"""The report text: spans painted by label, keyboard motions, counts, extend mode and jump hints.
+
+The widget is a read-only ``TextArea`` holding the stored, normalised text, so every offset is a
+code point of it and ``Document`` rows are exactly its ``\\n``-separated lines. It moves the cursor
+and selection itself; what a selection becomes (a span) is the screen's business.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from rich.style import Style
 from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Offset
+from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import TextArea
+from textual.widgets.text_area import Selection
 
 from reviewer.core.model import LabelSchema, Span
+from reviewer.core.words import Words, hint_labels
+
+_OVERLAP = Style(underline=True, bold=True)
+_HINT = Style(color="#000000", bgcolor="#ffd75f", bold=True)
+_HINT_DONE = Style(color="#808080", bgcolor="#ffd75f")
 
 
 class ReportView(TextArea):
-    """A read-only ``TextArea`` that paints spans over the report text.
+    """A read-only ``TextArea`` that paints spans over the report text and moves by words.
 
-    The text is the stored, normalised text, so every offset is a code point of it and
-    ``Document`` rows are exactly its ``\\n``-separated lines. Where spans overlap, the region is
-    also underlined, so an overlap is never hidden by the span painted last.
+    The reviewer's own spans are filled with their label's colour; other reviewers' spans are
+    underlined in it. Where spans overlap the region is also bold and underlined, so an overlap
+    is never hidden by the span painted last.
     """
+
+    BINDINGS = [
+        Binding("h,left", "move('left')", "Left", show=False),
+        Binding("l,right", "move('right')", "Right", show=False),
+        Binding("k,up", "move('up')", "Line up", show=False),
+        Binding("j,down", "move('down')", "Line down", show=False),
+        Binding("w,ctrl+right", "move('word')", "Next word", show=False),
+        Binding("b,ctrl+left", "move('back')", "Previous word", show=False),
+        Binding("e", "move('end')", "End of word", show=False),
+        Binding(")", "move('sentence')", "Next sentence", show=False),
+        Binding("(", "move('sentence_back')", "Previous sentence", show=False),
+        Binding("home", "move('line_start')", "Line start", show=False),
+        Binding("end", "move('line_end')", "Line end", show=False),
+        Binding("g", "move('top')", "Top", show=False),
+        Binding("G", "move('bottom')", "Bottom", show=False),
+        Binding("shift+right", "extend('word')", "Extend by a word", show=False),
+        Binding("shift+left", "extend('back')", "Extend back by a word", show=False),
+        Binding("shift+down", "extend('down')", "Extend by a line", show=False),
+        Binding("shift+up", "extend('up')", "Extend back by a line", show=False),
+        Binding("v", "toggle_extend", "Extend mode"),
+        Binding("f", "hints", "Jump"),
+        Binding("ctrl+u", "count", "Count (ctrl+u 3 w)", show=False),
+        Binding("escape", "clear", "Clear selection", show=False),
+        # TextArea's editing keys do nothing in a read-only area; these are the screen's.
+        Binding("ctrl+z", "screen.undo", "Undo", show=False),
+        Binding("ctrl+y", "screen.redo", "Redo", show=False),
+        Binding("ctrl+c", "screen.copy", "Copy", show=False),
+    ]
+
+    extend: reactive[bool] = reactive(False)
+    """In extend mode every motion extends the selection instead of moving the cursor."""
+
+    count: reactive[str] = reactive("")
+    """Digits typed after ctrl+u: the next motion repeats that many times."""
+
+    class ModeChanged(Message):
+        """Extend mode, the pending count or jump hints changed (for the status line)."""
 
     def __init__(self, labels: LabelSchema, **kwargs) -> None:
         super().__init__("", read_only=True, soft_wrap=True, **kwargs)
         self.labels = labels
+        self.words = Words("")
+        self.reviewer = ""
         self._spans: list[Span] = []
+        self._span_starts: list[int] = []
+        self._longest = 0
+        self._counting = False
+        self.hints: dict[str, int] = {}
+        self.hint_typed = ""
         self._styles = {
             label.name: Style(color="#1c1c1c", bgcolor=label.color) for label in labels.labels
         }
+        self._others = {
+            label.name: Style(color=label.color, underline=True, bold=True)
+            for label in labels.labels
+        }
 
-    def show(self, text: str, spans: list[Span]) -> None:
-        """Show a report's text and spans; the cursor goes to the top."""
-        self._spans = sorted(spans, key=lambda s: (s.start, -s.end))
+    # --- content ------------------------------------------------------------------------------
+
+    def show(self, text: str, spans: list[Span], reviewer: str, cursor: int = 0) -> None:
+        """Show a report's text and spans with the cursor at ``cursor``."""
+        self.words = Words(text)
+        self.reviewer = reviewer
+        self._set_spans(spans)
+        self.extend = False
+        self._end_hints()
         self.load_text(text)
-        self.move_cursor((0, 0))
-        self.scroll_home(animate=False)
+        self.place(min(max(cursor, 0), len(text)))
+        if cursor == 0:
+            self.scroll_home(animate=False)
+
+    def set_spans(self, spans: list[Span], reviewer: str | None = None) -> None:
+        """Repaint with another set of spans (the text is unchanged)."""
+        if reviewer is not None:
+            self.reviewer = reviewer
+        self._set_spans(spans)
+        self.notify_style_update()
+        self.refresh()
+
+    def _set_spans(self, spans: list[Span]) -> None:
+        self._spans = sorted(spans, key=lambda s: (s.start, -s.end))
+        self._span_starts = [s.start for s in self._spans]
+        self._longest = max((s.end - s.start for s in self._spans), default=0)
 
     @property
     def spans(self) -> list[Span]:
         return list(self._spans)
+
+    # --- offsets ------------------------------------------------------------------------------
+
+    @property
+    def offset(self) -> int:
+        """The cursor as a code-point offset into the text."""
+        return self.document.get_index_from_location(self.cursor_location)
+
+    def selected_range(self) -> tuple[int, int] | None:
+        """The selection as sorted offsets, ``None`` when nothing is selected."""
+        start, end = self.selection
+        if start == end:
+            return None
+        a = self.document.get_index_from_location(start)
+        b = self.document.get_index_from_location(end)
+        return min(a, b), max(a, b)
+
+    def place(self, offset: int) -> None:
+        """Put the cursor at ``offset`` with nothing selected."""
+        self.move_cursor(self.document.get_location_from_index(offset), center=True)
+
+    def select_range(self, start: int, end: int) -> None:
+        """Select ``[start, end)``, the cursor at its end."""
+        loc = self.document.get_location_from_index
+        self.selection = Selection(loc(start), loc(end))
+        self.scroll_cursor_visible(center=True)
+
+    def spans_at(self, offset: int) -> list[Span]:
+        """Spans that hold ``offset`` or end right at it (where ``e`` leaves the cursor in
+        extend mode), innermost first, those that hold it before those that end there."""
+        lo = bisect_left(self._span_starts, offset - self._longest)
+        found = []
+        for span in self._spans[lo:]:
+            if span.start > offset:
+                break
+            if offset <= span.end:
+                found.append(span)
+        found.sort(key=lambda s: (s.end == offset, s.end - s.start))
+        return found
+
+    # --- motions ------------------------------------------------------------------------------
+
+    def _take_count(self) -> int:
+        n = int(self.count) if self.count else 1
+        self.count = ""
+        self._counting = False
+        return max(1, min(n, 10_000))
+
+    def _target(self, motion: str, n: int, extending: bool) -> int | None:
+        """The offset a word or sentence motion lands on (``None`` for the line motions,
+        which the ``TextArea`` does itself)."""
+        w, at = self.words, self.offset
+        if motion == "word":
+            return w.next_end(at, n) if extending else w.next_start(at, n)
+        if motion == "back":
+            return w.previous_start(at, n)
+        if motion == "end":
+            end = w.next_end(at + (0 if extending else 1), n)
+            return end if extending else max(end - 1, 0)
+        if motion == "sentence":
+            return w.next_sentence(at, n)
+        if motion == "sentence_back":
+            return w.previous_sentence(at, n)
+        if motion == "top":
+            return 0
+        if motion == "bottom":
+            return len(self.text)
+        return None
+
+    def action_move(self, motion: str) -> None:
+        self._motion(motion, self.extend)
+
+    def action_extend(self, motion: str) -> None:
+        self._motion(motion, True)
+
+    def _motion(self, motion: str, select: bool) -> None:
+        n = self._take_count()
+        target = self._target(motion, n, select)
+        if target is not None:
+            loc = self.document.get_location_from_index(target)
+            self.move_cursor(loc, select=select)
+            self.scroll_cursor_visible()
+            return
+        get = {
+            "left": self.get_cursor_left_location,
+            "right": self.get_cursor_right_location,
+            "up": self.get_cursor_up_location,
+            "down": self.get_cursor_down_location,
+            "line_start": self.get_cursor_line_start_location,
+            "line_end": self.get_cursor_line_end_location,
+        }[motion]
+        for _ in range(n):
+            self.move_cursor(get(), select=select)
+
+    def action_toggle_extend(self) -> None:
+        self.extend = not self.extend
+        if not self.extend:
+            self.move_cursor(self.cursor_location)
+
+    def action_clear(self) -> None:
+        self.extend = False
+        self.count = ""
+        self._counting = False
+        self.move_cursor(self.cursor_location)
+
+    def action_count(self) -> None:
+        self._counting = True
+        self.count = ""
+
+    def watch_extend(self) -> None:
+        self.post_message(self.ModeChanged())
+
+    def watch_count(self) -> None:
+        self.post_message(self.ModeChanged())
+
+    # --- jump hints -----------------------------------------------------------------------------
+
+    def visible_range(self) -> tuple[int, int]:
+        """The offsets of the text on screen."""
+        doc = self.wrapped_document
+        _, top = self.scroll_offset
+        bottom = top + self.scrollable_content_region.height - 1
+        first = doc.offset_to_location(Offset(0, top))
+        last = doc.offset_to_location(Offset(self.scrollable_content_region.width, bottom))
+        index = self.document.get_index_from_location
+        return index(first), index(last) + 1
+
+    def action_hints(self) -> None:
+        """Draw a label of one or two letters over each word on screen; typing it jumps there."""
+        start, end = self.visible_range()
+        targets = [s for s, _ in self.words.words_in(start, end)]
+        labels = hint_labels(len(targets))
+        self.hints = dict(zip(labels, targets, strict=False))
+        self.hint_typed = ""
+        self._repaint()
+        self.post_message(self.ModeChanged())
+
+    def _end_hints(self) -> None:
+        if self.hints:
+            self.hints = {}
+            self.hint_typed = ""
+            self._repaint()
+            self.post_message(self.ModeChanged())
+
+    def on_key(self, event: events.Key) -> None:
+        if self.hints:
+            event.stop()
+            event.prevent_default()
+            char = event.character or ""
+            typed = self.hint_typed + char
+            matches = [k for k in self.hints if k.startswith(typed)] if char.isalpha() else []
+            if not matches:
+                self._end_hints()
+                return
+            if typed in self.hints:
+                target = self.hints[typed]
+                self._end_hints()
+                loc = self.document.get_location_from_index(target)
+                self.move_cursor(loc, select=self.extend)
+                return
+            self.hint_typed = typed
+            self._repaint()
+        elif self._counting and event.character and event.character.isdigit():
+            event.stop()
+            event.prevent_default()
+            self.count = (self.count + event.character)[-5:]
+
+    def _repaint(self) -> None:
+        self.notify_style_update()
+        self.refresh()
+
+    # --- painting -----------------------------------------------------------------------------
 
     def get_line(self, line_index: int) -> Text:
         line = super().get_line(line_index)
         start = self.document.get_index_from_location((line_index, 0))
         end = start + len(line.plain)
         covered: list[tuple[int, int]] = []
-        for span in self._spans:
-            if span.start >= end + 1:
+        lo = bisect_left(self._span_starts, start - self._longest)
+        here = []
+        for span in self._spans[lo:]:
+            if span.start > end:
                 break
-            if span.end <= start:
-                continue
+            if span.end > start:
+                here.append(span)
+        # Others' spans first: an own span's fill then keeps its dark text readable.
+        here.sort(key=lambda s: s.reviewer == self.reviewer)
+        for span in here:
+            own = span.reviewer == self.reviewer
+            style = (self._styles if own else self._others).get(span.label, Style(reverse=True))
             for piece_start, piece_end in span.pieces:  # a discontinuous span: each fragment
                 a, b = max(piece_start, start) - start, min(piece_end, end) - start
                 if a >= b:
                     continue
-                line.stylize(self._styles.get(span.label, Style(reverse=True)), a, b)
+                line.stylize(style, a, b)
                 for c, d in covered:
-                    lo, hi = max(a, c), min(b, d)
-                    if lo < hi:
-                        line.stylize(Style(underline=True, bold=True), lo, hi)
+                    lo_, hi = max(a, c), min(b, d)
+                    if lo_ < hi:
+                        line.stylize(_OVERLAP, lo_, hi)
                 covered.append((a, b))
+        if self.hints:
+            line = self._draw_hints(line, start, end)
         return line
+
+    def _draw_hints(self, line: Text, start: int, end: int) -> Text:
+        """Letters drawn over the first characters of each target word on this line (the
+        text keeps its length, so columns stay true)."""
+        plain = list(line.plain)
+        marks: list[tuple[int, int, Style]] = []
+        for label, target in self.hints.items():
+            if not (start <= target < end) or not label.startswith(self.hint_typed):
+                continue
+            col = target - start
+            for i, ch in enumerate(label):
+                if col + i < len(plain) and plain[col + i] != "\t":
+                    plain[col + i] = ch
+                    done = i < len(self.hint_typed)
+                    marks.append((col + i, col + i + 1, _HINT_DONE if done else _HINT))
+        out = Text("".join(plain), style=line.style, end="", no_wrap=True)
+        for span in line.spans:
+            out.stylize(span.style, span.start, span.end)
+        for a, b, style in marks:
+            out.stylize(style, a, b)
+        return out

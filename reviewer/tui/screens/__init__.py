@@ -1,0 +1,1 @@
+"""Screens: the review screen, its dialogs, and the help screen."""

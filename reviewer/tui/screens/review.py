@@ -1,0 +1,519 @@
+"""The review screen: the queue, the report text, its spans and metadata, and every key that
+turns a selection into a span. It conducts: widgets show and move, the screen talks to the store.
+
+Each change goes to the store as one transaction the moment the key is pressed; the status line
+says when the last one was saved (or that it failed, and why).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections import Counter
+from datetime import datetime
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, OptionList, Static, TextArea
+
+from reviewer.core.model import Report, ReviewerError, Span, Status, display_title
+from reviewer.core.store import ActionResult, Store
+from reviewer.core.text import one_line
+from reviewer.tui.screens.editing import EditingMixin
+from reviewer.tui.widgets.queue import QueueRow, ReportQueue, matches, parse_filter
+from reviewer.tui.widgets.report_view import ReportView
+from reviewer.tui.widgets.span_list import SpanList
+
+# Widths at which the side panes show by default; narrower, they are toggled (Q, L).
+QUEUE_MIN_WIDTH = 100
+SPANS_MIN_WIDTH = 140
+# Time on one report beyond this is taken as the reviewer having walked away.
+MAX_SECONDS_PER_VISIT = 30 * 60
+
+
+class LineInput(Input):
+    """An input that says when escape is pressed (the find bar and the queue filter)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    class Cancelled(Message):
+        def __init__(self, input: LineInput) -> None:
+            super().__init__()
+            self.input = input
+
+        @property
+        def control(self) -> LineInput:
+            return self.input
+
+    def action_cancel(self) -> None:
+        self.post_message(self.Cancelled(self))
+
+
+class ReviewScreen(EditingMixin, Screen):
+    """Annotate reports one after another."""
+
+    BINDINGS = [
+        Binding("question_mark", "help", "Keys"),
+        Binding("x,delete", "delete", "Delete span"),
+        Binding("N", "note", "Note", show=False),
+        Binding("a", "attributes", "Attributes", show=False),
+        Binding("s", "next_span", "Next span", show=False),
+        Binding("S", "previous_span", "Previous span", show=False),
+        Binding("left_curly_bracket", "edge('start', True)", "Grow start by a word", show=False),
+        Binding("right_curly_bracket", "edge('end', True)", "Grow end by a word", show=False),
+        Binding(
+            "left_square_bracket", "edge('start', False)", "Shrink start by a word", show=False
+        ),
+        Binding("right_square_bracket", "edge('end', False)", "Shrink end by a word", show=False),
+        Binding("u", "undo", "Undo"),
+        Binding("U", "redo", "Redo", show=False),
+        Binding("n", "next_report", "Next"),
+        Binding("p", "previous_report", "Previous", show=False),
+        Binding("t", "next_todo", "Next to do", show=False),
+        Binding("d", "done", "Done"),
+        Binding("exclamation_mark", "flag", "Flag", show=False),
+        Binding("y", "copy", "Copy text", show=False),
+        Binding("Y", "copy_citation", "Copy citation", show=False),
+        Binding("c", "toggle_precision", "Word/char precision", show=False),
+        Binding("ctrl+f", "find", "Find in report", show=False),
+        Binding("Q", "toggle_queue", "Show/hide queue", show=False),
+        Binding("L", "toggle_spans", "Show/hide span list", show=False),
+        Binding("F", "filter_queue", "Filter queue", show=False),
+    ]
+
+    def __init__(self, store: Store, reviewer: str) -> None:
+        super().__init__()
+        self.store = store
+        self.reviewer = reviewer
+        self.labels = store.labels
+        self.rows: list[QueueRow] = []
+        self.report: Report | None = None
+        self.spans: list[Span] = []
+        self.words_precision = True
+        self.saved = "nothing changed yet"
+        self.opened_at = time.monotonic()
+        self._layout_chosen = False
+        self._find_origin = 0
+        self._cursor = 0  # the text cursor's offset, kept for saving when the widgets are gone
+        for i, label in enumerate(self.labels.labels):
+            if label.key:
+                self._bindings.bind(label.key, f"label({i})", f"Tag as {label.name}", show=False)
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            with Vertical(id="queue-pane"):
+                yield LineInput(placeholder="filter: text, status:todo…", id="queue-filter")
+                yield ReportQueue(self.labels, id="queue")
+            with Vertical(id="reading"):
+                yield Static(id="meta")
+                yield ReportView(self.labels, id="text")
+                yield LineInput(placeholder="find in report", id="find")
+                yield Static(self._legend(), id="legend")
+            yield SpanList(self.labels, id="spans")
+        yield Static(id="status")
+        yield Footer()
+
+    @property
+    def view(self) -> ReportView:
+        return self.query_one(ReportView)
+
+    def _legend(self) -> Content:
+        parts: list[str | tuple[str, str]] = [" "]
+        for label in self.labels.labels:
+            if label.key:
+                parts += [(label.key, "bold"), " ", (label.name, f"#1c1c1c on {label.color}"), "  "]
+        parts.append(("yours filled · others' underlined", "dim"))
+        return Content.assemble(*parts)
+
+    def on_mount(self) -> None:
+        self.query_one("#find").display = False
+        self.refresh_queue()
+        if not self.rows:
+            self.query_one("#meta", Static).update(
+                Content("No reports yet. Quit (ctrl+q) and run: reviewer import PATH")
+            )
+            self.query_one("#spans").display = False
+            return
+        ids = [row.report_id for row in self.rows]
+        position = self.store.position(self.reviewer)
+        if position and position[0] in ids:
+            self.open_report(position[0], cursor=position[1])
+        else:
+            self.open_report(ids[0])
+        self.view.focus()
+
+    def on_resize(self) -> None:
+        if self._layout_chosen:
+            return
+        width = self.size.width
+        self.query_one("#queue-pane").display = width >= QUEUE_MIN_WIDTH
+        self.query_one("#spans").display = width >= SPANS_MIN_WIDTH and bool(self.rows)
+
+    # --- the queue ----------------------------------------------------------------------------
+
+    def refresh_queue(self) -> None:
+        counts = self.store.span_counts()
+        statuses = self.store.statuses(self.reviewer)
+        self.rows = [
+            QueueRow(
+                s["id"],
+                display_title(s["title"], s["head"], s["id"]),
+                statuses.get(s["id"], Status.TODO),
+                counts.get(s["id"], Counter()),
+            )
+            for s in self.store.report_summaries()
+        ]
+        self._show_queue()
+
+    def _show_queue(self) -> None:
+        statuses, text, error = parse_filter(self.query_one("#queue-filter", Input).value)
+        if error:
+            self.notify(error, severity="warning")
+        shown = [row for row in self.rows if matches(row, statuses, text)]
+        queue = self.query_one(ReportQueue)
+        queue.set_rows(shown, self.report.id if self.report else None)
+        queue.border_title = f"Reports {len(shown)}/{len(self.rows)}"
+
+    @on(OptionList.OptionHighlighted, "#queue")
+    def _queue_moved(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id is not None and (
+            self.report is None or event.option.id != self.report.id
+        ):
+            self.open_report(event.option.id)
+
+    @on(OptionList.OptionSelected, "#queue")
+    def _queue_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            if self.report is None or event.option.id != self.report.id:
+                self.open_report(event.option.id)
+            self.view.focus()
+
+    @on(Input.Changed, "#queue-filter")
+    def _filter_changed(self) -> None:
+        self._show_queue()
+
+    @on(Input.Submitted, "#queue-filter")
+    def _filter_done(self) -> None:
+        self.query_one(ReportQueue).focus()
+
+    @on(LineInput.Cancelled, "#queue-filter")
+    def _filter_cancelled(self) -> None:
+        self.query_one("#queue-filter", Input).value = ""
+        self.query_one(ReportQueue).focus()
+
+    def action_filter_queue(self) -> None:
+        self.query_one("#queue-pane").display = True
+        self._layout_chosen = True
+        self.query_one("#queue-filter").focus()
+
+    # --- opening reports ----------------------------------------------------------------------
+
+    def open_report(self, report_id: str, *, cursor: int = 0, select: Span | None = None) -> None:
+        """Show a report (saving where the reviewer was in the one before)."""
+        self._leave_report()
+        report = self.store.report(report_id)
+        self.report = report
+        self.opened_at = time.monotonic()
+        self.spans = self.store.spans(report_id)
+        self.view.show(report.text, self.spans, self.reviewer, cursor)
+        if select is not None:
+            self.view.select_range(select.start, select.end)
+        self.query_one("#meta", Static).update(_meta(report))
+        self._show_spans(select.id if select else None)
+        queue = self.query_one(ReportQueue)
+        ids = [row.report_id for row in queue.rows]
+        if report_id in ids and queue.highlighted != ids.index(report_id):
+            queue.highlighted = ids.index(report_id)
+        self._remember()
+        self.update_status()
+
+    def _leave_report(self) -> None:
+        if self.report is None:
+            return
+        seconds = min(time.monotonic() - self.opened_at, MAX_SECONDS_PER_VISIT)
+        self._try(lambda: self.store.add_time(self.report.id, self.reviewer, seconds))
+
+    def _remember(self) -> None:
+        if self.report is not None:
+            report_id, cursor = self.report.id, self._cursor
+            self._try(lambda: self.store.save_position(self.reviewer, report_id, cursor))
+
+    def on_unmount(self) -> None:
+        self._leave_report()
+        self._remember()
+
+    def _reload(self, select: Span | None = None) -> None:
+        """Read the current report's spans again after a change and repaint."""
+        assert self.report is not None
+        self.spans = self.store.spans(self.report.id)
+        self.view.set_spans(self.spans, self.reviewer)
+        if select is not None:
+            self.view.select_range(select.start, select.end)
+        self._show_spans(select.id if select else None)
+        counts = Counter(span.label for span in self.spans)
+        self.rows = [
+            QueueRow(r.report_id, r.title, r.status, counts) if r.report_id == self.report.id else r
+            for r in self.rows
+        ]
+        self._show_queue()
+
+    def _show_spans(self, current: str | None = None) -> None:
+        span_list = self.query_one(SpanList)
+        with self.prevent(OptionList.OptionHighlighted):
+            span_list.set_spans(self.spans, self.reviewer, current)
+        mine = sum(1 for s in self.spans if s.reviewer == self.reviewer)
+        span_list.border_title = f"Spans {mine} yours / {len(self.spans)}"
+
+    @on(OptionList.OptionHighlighted, "#spans")
+    def _span_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        span = next((s for s in self.spans if s.id == event.option.id), None)
+        if span is not None:
+            self.view.select_range(span.start, span.end)
+
+    @on(OptionList.OptionSelected, "#spans")
+    def _span_chosen(self, event: OptionList.OptionSelected) -> None:
+        self._span_highlighted(event)  # type: ignore[arg-type]
+        self.view.focus()
+
+    # --- moving through the work --------------------------------------------------------------
+
+    def _step(self, step: int) -> None:
+        queue = self.query_one(ReportQueue)
+        ids = [row.report_id for row in queue.rows]
+        if not ids or self.report is None:
+            return
+        here = ids.index(self.report.id) if self.report.id in ids else -1
+        target = here + step
+        if 0 <= target < len(ids):
+            self.open_report(ids[target])
+        else:
+            self.notify("first report of the queue" if step < 0 else "last report of the queue")
+
+    def action_next_report(self) -> None:
+        self._step(1)
+
+    def action_previous_report(self) -> None:
+        self._step(-1)
+
+    def action_next_todo(self) -> bool:
+        """Open the next report (after this one, wrapping) that is neither done nor flagged."""
+        ids = [row.report_id for row in self.rows]
+        if not ids:
+            return False
+        here = ids.index(self.report.id) if self.report and self.report.id in ids else -1
+        open_ = {Status.TODO, Status.IN_PROGRESS}
+        for i in range(1, len(ids) + 1):
+            row = self.rows[(here + i) % len(ids)]
+            if row.status in open_ and (self.report is None or row.report_id != self.report.id):
+                self.open_report(row.report_id)
+                return True
+        self.notify("No report left to do: every report is done or flagged.")
+        return False
+
+    def _set_status(self, status: Status, reason: str = "") -> bool:
+        assert self.report is not None
+        report_id = self.report.id
+        if not self._try(
+            lambda: self.store.set_status(report_id, self.reviewer, status, reason=reason)
+        ):
+            return False
+        self.rows = [
+            QueueRow(r.report_id, r.title, status, r.counts) if r.report_id == report_id else r
+            for r in self.rows
+        ]
+        self._show_queue()
+        self.update_status()
+        return True
+
+    def action_done(self) -> None:
+        if self.report is not None and self._set_status(Status.DONE):
+            self.notify(f"{one_line(self.report.id)} done")
+            self.action_next_todo()
+
+    def action_flag(self) -> None:
+        if self.report is None:
+            return
+        from reviewer.tui.screens.dialogs import TextPrompt
+
+        current = self.store.status(self.report.id, self.reviewer)
+
+        def flagged(reason: str | None) -> None:
+            if not reason:
+                if reason == "":
+                    self.notify("Not flagged: a flag needs a reason.", severity="warning")
+                return
+            if self._set_status(Status.FLAGGED, reason):
+                self.notify(f"{one_line(self.report.id)} flagged: {one_line(reason)}", markup=False)
+                self.action_next_todo()
+
+        self.app.push_screen(
+            TextPrompt("Flag this report for discussion: why?", current.flag_reason), flagged
+        )
+
+    def _mark_in_progress(self) -> None:
+        """The first change to a report that is still to do puts it in progress."""
+        assert self.report is not None
+        row = next((r for r in self.rows if r.report_id == self.report.id), None)
+        if row is not None and row.status is Status.TODO:
+            self._set_status(Status.IN_PROGRESS)
+
+    # --- saving, and saying so ----------------------------------------------------------------
+
+    def _try(self, write) -> object | None:
+        """Run one store call; on failure say so (status line and a notification) and return
+        ``None``. Returns the call's result, or True when it has none."""
+        try:
+            result = write()
+        except (ReviewerError, sqlite3.Error) as exc:
+            self.saved = f"NOT SAVED: {exc}"
+            self.notify(f"Not saved: {exc}", severity="error", markup=False)
+            self.update_status()
+            return None
+        return True if result is None else result
+
+    def _saved(self, message: str) -> None:
+        self.saved = f"saved {datetime.now():%H:%M:%S}"
+        self.notify(message, markup=False, timeout=2)
+        self._remember()
+        self.update_status()
+
+    def update_status(self) -> None:
+        if self.report is None:
+            return
+        ids = [row.report_id for row in self.rows]
+        position = ids.index(self.report.id) + 1 if self.report.id in ids else 0
+        row = self.rows[position - 1] if position else None
+        status = (row.status if row else Status.TODO).value.replace("_", " ")
+        view = self.view
+        modes = ["words" if self.words_precision else "chars"]
+        if view.extend:
+            modes.append("EXTEND")
+        if view.count or view._counting:
+            modes.append(f"count {view.count or '…'}")
+        if view.hints:
+            modes.append("JUMP: type the letters")
+        text = (
+            f" {self.reviewer} · report {position}/{len(ids)} · {status} · {self.saved} · "
+            + " · ".join(modes)
+        )
+        self.query_one("#status", Static).update(Content(one_line(text)))
+
+    @on(TextArea.SelectionChanged, "#text")
+    def _cursor_moved(self) -> None:
+        self._cursor = self.view.offset
+
+    @on(ReportView.ModeChanged)
+    def _mode_changed(self) -> None:
+        self.update_status()
+
+    # --- panes, find, help --------------------------------------------------------------------
+
+    def action_toggle_queue(self) -> None:
+        pane = self.query_one("#queue-pane")
+        pane.display = not pane.display
+        self._layout_chosen = True
+        if pane.display:
+            self.query_one(ReportQueue).focus()
+        else:
+            self.view.focus()
+
+    def action_toggle_spans(self) -> None:
+        pane = self.query_one(SpanList)
+        pane.display = not pane.display
+        self._layout_chosen = True
+        if pane.display:
+            pane.focus()
+        else:
+            self.view.focus()
+
+    def action_find(self) -> None:
+        bar = self.query_one("#find", Input)
+        self._find_origin = self.view.offset
+        bar.value = ""
+        bar.display = True
+        bar.focus()
+
+    @on(Input.Changed, "#find")
+    def _find_changed(self, event: Input.Changed) -> None:
+        hit = self._find(event.value)
+        if hit is not None:
+            self.view.select_range(hit, hit + len(event.value))
+
+    def _find(self, query: str) -> int | None:
+        if not query or self.report is None:
+            return None
+        text = self.report.text.casefold() if query == query.casefold() else self.report.text
+        hit = text.find(query, self._find_origin)
+        return hit if hit >= 0 else (text.find(query) if text.find(query) >= 0 else None)
+
+    @on(Input.Submitted, "#find")
+    def _find_submitted(self, event: Input.Submitted) -> None:
+        bar = self.query_one("#find", Input)
+        bar.display = False
+        self.view.focus()
+        hit = self._find(event.value)
+        if hit is None:
+            if event.value:
+                self.notify("Not found in this report.", severity="warning")
+            self.view.place(self._find_origin)
+            return
+        self.view.select_range(hit, hit + len(event.value))
+
+    @on(LineInput.Cancelled, "#find")
+    def _find_cancelled(self) -> None:
+        self.query_one("#find").display = False
+        self.view.place(self._find_origin)
+        self.view.focus()
+
+    def action_help(self) -> None:
+        from reviewer.tui.screens.help import HelpScreen
+
+        labels = [
+            Binding(label.key, "", f"Tag as {label.name} (on a span: change its label)")
+            for label in self.labels.labels
+            if label.key
+        ]
+        sections = [
+            ("Labels", labels),
+            (
+                "Moving and selecting in the text",
+                [b for b in ReportView.BINDINGS if isinstance(b, Binding)],
+            ),
+            ("Spans, reports and panes", [b for b in self.BINDINGS if isinstance(b, Binding)]),
+            ("Everywhere", self.app.help_bindings()),
+        ]
+        intro = (
+            "A label key tags the selection, or the word under the cursor; on one of your spans "
+            "it changes its label. Selections snap to whole words (c: character precision)."
+        )
+        self.app.push_screen(HelpScreen(sections, intro))
+
+    def after_change(self, result: ActionResult, message: str, select: Span | None) -> None:
+        self._reload(select)
+        self._mark_in_progress()
+        self._saved(message)
+
+
+def _meta(report: Report) -> Content:
+    """Title, then journal, date, DOI and id on one line, as literal text: report metadata is
+    untrusted, so it is never parsed as markup, and :func:`one_line` keeps control characters
+    off the terminal."""
+    details = [p for p in (report.journal, report.published) if p]
+    if report.doi:
+        details.append(f"doi:{report.doi}")
+    details.append(f"{report.id} · {len(report.text):,} characters")
+    if report.duplicate_of:
+        details.append(f"duplicate of {report.duplicate_of}")
+    return Content.assemble(
+        (one_line(report.display_title), "bold"),
+        "\n",
+        (one_line(" · ".join(details)), "dim italic"),
+    )
