@@ -121,7 +121,7 @@ def check_label_keys(store: Store) -> None:
         if key in taken:
             raise ReviewerError(
                 f"label {label.name!r} has the key {label.key!r}, which the review screen uses "
-                f"for {taken[key][0].description.lower()}: give it another key in labels.toml "
+                f"for “{taken[key][0].description.lower()}”: give it another key in labels.toml "
                 "(digits 5-9 are free)"
             )
 

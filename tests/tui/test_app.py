@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import OptionList
 
 from reviewer.core.importer import import_paths
 from reviewer.core.store import Store
@@ -114,6 +115,21 @@ async def test_report_text_is_never_markup_and_controls_never_reach_the_terminal
             await pilot.click("#meta", offset=(2, 0))
             await pilot.pause()
             assert app.is_running
+            # Tag the would-be markup in the text: the span list, the status line and the
+            # notifications show it literally, and nothing runs.
+            screen = app.review_screen
+            start = report.text.index("[@click=app.quit]click")
+            screen.view.select_range(start, start + len("[@click=app.quit]click me[/]"))
+            await pilot.press("c", "1")  # character precision: exactly as selected
+            (span,) = store.spans("hostile")
+            assert span.text == "[@click=app.quit]click me[/]"
+            row = str(screen.query_one("#spans", OptionList).get_option_at_index(0).prompt)
+            assert "[@click=app.quit]click me[/]" in row
+            assert "[@click=app.quit]click" in static_text(app, "#status")
+            await pilot.click("#status", offset=(60, 0))
+            await pilot.click("#spans", offset=(14, 1))
+            await pilot.pause()
+            assert app.is_running
 
 
 async def test_imported_types_are_summed_in_the_queue_and_fragments_painted(
@@ -137,3 +153,23 @@ async def test_imported_types_are_summed_in_the_queue_and_fragments_painted(
             styled = {(s.start, s.end) for s in line.spans}
             assert {(14, 18), (26, 29)} <= styled  # each fragment, not the gap between
             assert (14, 29) not in styled
+
+
+async def test_a_label_key_the_screen_uses_is_refused_in_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from reviewer.cli import cli
+
+    labels = '[labels.dose]\nkey = "n"\ncolor = "#d08770"\n'
+    (tmp_path / "labels.toml").write_text(labels, encoding="utf-8")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "r.txt").write_text("Aspirin 100 mg.", encoding="utf-8")
+    db = tmp_path / "reviewer.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(db), "import", str(folder)]).exit_code == 0
+    result = runner.invoke(cli, ["--db", str(db)])
+    assert result.exit_code != 0
+    assert "label 'dose' has the key 'n'" in result.output
+    assert "next report" in result.output.lower()
+    assert "Traceback" not in result.output

@@ -48,7 +48,8 @@ class HelpScreen(ModalScreen[None]):
         for title, bindings in self.sections:
             parts += ["\n", (title, "bold underline"), "\n"]
             for binding in bindings:
-                parts += [(f"  {key_text(binding.key):<22}", "bold"), binding.description, "\n"]
+                what = binding.tooltip or binding.description
+                parts += [(f"  {key_text(binding.key):<22}", "bold"), what, "\n"]
         with VerticalScroll(id="help-body"):
             yield Static(Content.assemble(*parts))
         yield Static(Content(" escape, q or ?: close"), id="help-footer")

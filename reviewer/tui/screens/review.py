@@ -72,11 +72,15 @@ class ReviewScreen(EditingMixin, Screen):
         Binding("right_square_bracket", "edge('end', False)", "Shrink end by a word", show=False),
         Binding("u", "undo", "Undo"),
         Binding("U", "redo", "Redo", show=False),
-        Binding("n", "next_report", "Next"),
-        Binding("p", "previous_report", "Previous", show=False),
+        Binding("n", "next_report", "Next report"),
+        Binding("p", "previous_report", "Previous report", show=False),
         Binding("t", "next_todo", "Next to do", show=False),
-        Binding("d", "done", "Done"),
-        Binding("exclamation_mark", "flag", "Flag", show=False),
+        Binding(
+            "d", "done", "Done", tooltip="Mark done, open the next to do (on a done one: reopen)"
+        ),
+        Binding(
+            "exclamation_mark", "flag", "Flag with a reason (empty reason: unflag)", show=False
+        ),
         Binding("y", "copy", "Copy text", show=False),
         Binding("Y", "copy_citation", "Copy citation", show=False),
         Binding("c", "toggle_precision", "Word/char precision", show=False),
@@ -96,6 +100,7 @@ class ReviewScreen(EditingMixin, Screen):
         self.spans: list[Span] = []
         self.words_precision = True
         self.saved = "nothing changed yet"
+        self.save_failed = False
         self.opened_at = time.monotonic()
         self._layout_chosen = False
         self._find_origin = 0
@@ -110,7 +115,7 @@ class ReviewScreen(EditingMixin, Screen):
         yield Header()
         with Horizontal(id="main"):
             with Vertical(id="queue-pane"):
-                yield LineInput(placeholder="filter: text, status:todo…", id="queue-filter")
+                yield LineInput(placeholder="filter (F): words, status:todo", id="queue-filter")
                 yield ReportQueue(self.labels, id="queue")
             with Vertical(id="reading"):
                 yield Static(id="meta")
@@ -334,29 +339,48 @@ class ReviewScreen(EditingMixin, Screen):
         return True
 
     def action_done(self) -> None:
-        if self.report is not None and self._set_status(Status.DONE):
-            self.notify(f"{one_line(self.report.id)} done")
+        """Mark the report done and open the next to do; on a done report, reopen it."""
+        if self.report is None:
+            return
+        name = one_line(self.report.id)
+        if self.store.status(self.report.id, self.reviewer).status is Status.DONE:
+            if self._set_status(Status.IN_PROGRESS):
+                self.notify(f"{name} reopened: in progress again", markup=False)
+            return
+        if self._set_status(Status.DONE):
+            self.notify(f"{name} done", markup=False)
             self.action_next_todo()
 
     def action_flag(self) -> None:
+        """Flag the report with a reason and open the next to do; on a flagged report, an
+        emptied reason takes the flag off."""
         if self.report is None:
             return
         from reviewer.tui.screens.dialogs import TextPrompt
 
         current = self.store.status(self.report.id, self.reviewer)
+        was_flagged = current.status is Status.FLAGGED
+        name = one_line(self.report.id)
 
         def flagged(reason: str | None) -> None:
+            if reason is None:
+                return
             if not reason:
-                if reason == "":
+                if was_flagged and self._set_status(Status.IN_PROGRESS):
+                    self.notify(f"{name} unflagged: in progress again", markup=False)
+                elif not was_flagged:
                     self.notify("Not flagged: a flag needs a reason.", severity="warning")
                 return
             if self._set_status(Status.FLAGGED, reason):
-                self.notify(f"{one_line(self.report.id)} flagged: {one_line(reason)}", markup=False)
+                self.notify(f"{name} flagged: {one_line(reason)}", markup=False)
                 self.action_next_todo()
 
-        self.app.push_screen(
-            TextPrompt("Flag this report for discussion: why?", current.flag_reason), flagged
+        title = (
+            "Flagged for discussion. Change the reason, or empty it to take the flag off:"
+            if was_flagged
+            else "Flag this report for discussion: why?"
         )
+        self.app.push_screen(TextPrompt(title, current.flag_reason), flagged)
 
     def _mark_in_progress(self) -> None:
         """The first change to a report that is still to do puts it in progress."""
@@ -373,15 +397,18 @@ class ReviewScreen(EditingMixin, Screen):
         try:
             result = write()
         except (ReviewerError, sqlite3.Error) as exc:
-            self.saved = f"NOT SAVED: {exc}"
+            self.saved = f"✗ NOT SAVED: {exc}"
+            self.save_failed = True
             self.notify(f"Not saved: {exc}", severity="error", markup=False)
             self.update_status()
             return None
         return True if result is None else result
 
     def _saved(self, message: str) -> None:
-        self.saved = f"saved {datetime.now():%H:%M:%S}"
-        self.notify(message, markup=False, timeout=2)
+        """A change is in the database: the status line says so (no pop-up: tagging is
+        frequent, and a toast would cover the text)."""
+        self.saved = f"✓ saved {datetime.now():%H:%M:%S} {message}"
+        self.save_failed = False
         self._remember()
         self.update_status()
 
@@ -393,18 +420,22 @@ class ReviewScreen(EditingMixin, Screen):
         row = self.rows[position - 1] if position else None
         status = (row.status if row else Status.TODO).value.replace("_", " ")
         view = self.view
-        modes = ["words" if self.words_precision else "chars"]
+        modes = ["words" if self.words_precision else "CHARS"]
         if view.extend:
             modes.append("EXTEND")
-        if view.count or view._counting:
+        if view.counting:
             modes.append(f"count {view.count or '…'}")
         if view.hints:
             modes.append("JUMP: type the letters")
-        text = (
-            f" {self.reviewer} · report {position}/{len(ids)} · {status} · {self.saved} · "
-            + " · ".join(modes)
+        where = f" {self.reviewer} · report {position}/{len(ids)} · {status} · "
+        self.query_one("#status", Static).update(
+            Content.assemble(
+                one_line(where),
+                (" ".join(modes), "bold reverse" if len(modes) > 1 else "bold"),
+                " │ ",
+                (one_line(self.saved), "bold red" if self.save_failed else "green"),
+            )
         )
-        self.query_one("#status", Static).update(Content(one_line(text)))
 
     @on(TextArea.SelectionChanged, "#text")
     def _cursor_moved(self) -> None:

@@ -80,7 +80,7 @@ class ReportView(TextArea):
         self._spans: list[Span] = []
         self._span_starts: list[int] = []
         self._longest = 0
-        self._counting = False
+        self.counting = False
         self.hints: dict[str, int] = {}
         self.hint_typed = ""
         self._styles = {
@@ -138,15 +138,16 @@ class ReportView(TextArea):
         b = self.document.get_index_from_location(end)
         return min(a, b), max(a, b)
 
-    def place(self, offset: int) -> None:
-        """Put the cursor at ``offset`` with nothing selected."""
-        self.move_cursor(self.document.get_location_from_index(offset), center=True)
+    def place(self, offset: int, *, center: bool = False) -> None:
+        """Put the cursor at ``offset`` with nothing selected, scrolling only if needed (or to
+        the middle of the view with ``center``)."""
+        self.move_cursor(self.document.get_location_from_index(offset), center=center)
 
     def select_range(self, start: int, end: int) -> None:
         """Select ``[start, end)``, the cursor at its end."""
         loc = self.document.get_location_from_index
         self.selection = Selection(loc(start), loc(end))
-        self.scroll_cursor_visible(center=True)
+        self.scroll_cursor_visible()
 
     def spans_at(self, offset: int) -> list[Span]:
         """Spans that hold ``offset`` or end right at it (where ``e`` leaves the cursor in
@@ -166,7 +167,7 @@ class ReportView(TextArea):
     def _take_count(self) -> int:
         n = int(self.count) if self.count else 1
         self.count = ""
-        self._counting = False
+        self.counting = False
         return max(1, min(n, 10_000))
 
     def _target(self, motion: str, n: int, extending: bool) -> int | None:
@@ -223,12 +224,13 @@ class ReportView(TextArea):
     def action_clear(self) -> None:
         self.extend = False
         self.count = ""
-        self._counting = False
+        self.counting = False
         self.move_cursor(self.cursor_location)
 
     def action_count(self) -> None:
-        self._counting = True
+        self.counting = True
         self.count = ""
+        self.post_message(self.ModeChanged())
 
     def watch_extend(self) -> None:
         self.post_message(self.ModeChanged())
@@ -265,7 +267,7 @@ class ReportView(TextArea):
             self._repaint()
             self.post_message(self.ModeChanged())
 
-    def on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         if self.hints:
             event.stop()
             event.prevent_default()
@@ -283,10 +285,26 @@ class ReportView(TextArea):
                 return
             self.hint_typed = typed
             self._repaint()
-        elif self._counting and event.character and event.character.isdigit():
+        elif self.counting and event.character and event.character.isdigit():
             event.stop()
             event.prevent_default()
             self.count = (self.count + event.character)[-5:]
+        else:
+            await self._run_binding(event)
+
+    async def _run_binding(self, event: events.Key) -> None:
+        """Run the key's binding (this widget's or the screen's) here and now.
+
+        Textual runs a binding when the key has bubbled up to the app, while this widget goes
+        on with the next key: typed fast (``ctrl+u 3 w``, ``w 1``), a motion and a label key
+        could then act out of order. Running the binding from this handler keeps every key in
+        the order typed."""
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or active.binding.priority or not active.enabled:
+            return
+        event.stop()
+        event.prevent_default()
+        await self.app.run_action(active.binding.action, active.node)
 
     def _repaint(self) -> None:
         self.notify_style_update()

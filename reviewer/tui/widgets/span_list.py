@@ -34,7 +34,7 @@ class SpanList(OptionList):
         if len(text) > _SHOWN:
             text = text[: _SHOWN - 1] + "…"
         parts: list[str | tuple[str, str]] = [
-            (f"{span.label:<9.9}", f"bold {color}"),
+            (f"{span.label:<10.10}", f"bold {color}"),
             " ",
             (text, "bold" if span.reviewer == reviewer else ""),
         ]
@@ -44,5 +44,5 @@ class SpanList(OptionList):
         if span.reviewer != reviewer:
             parts += ["  ", (one_line(span.reviewer), "dim")]
         if span.note:
-            parts += ["\n          ", ("✎ " + one_line(span.note)[:60], "dim italic")]
+            parts += ["\n           ", ("✎ " + one_line(span.note)[:60], "dim italic")]
         return Content.assemble(*parts)
