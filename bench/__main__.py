@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.app import bench_app
 from bench.corpus import write_corpus
 from reviewer.core.exporter import export, export_brat
 from reviewer.core.importer import import_paths
@@ -125,9 +126,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--reports", type=int, default=10_000)
     parser.add_argument("--spans", type=int, default=200_000)
+    parser.add_argument(
+        "--app-only", action="store_true", help="only the app's figures (keys, opening, startup)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
+        if args.app_only:
+            bench_app(d)
+            return
         corpus = d / "corpus.jsonl"
         records = write_corpus(corpus, args.reports, args.spans)
         mb = corpus.stat().st_size / 1e6
@@ -147,6 +154,8 @@ def main() -> None:
         line("export jsonl", ours_export, base_export, 1)
         store.close()
         bench_brat(d)
+        # The app's startup figure is for 10,000 reports: reuse the database when it has them.
+        bench_app(d, d / "bench.db" if args.reports == 10_000 else None)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,44 @@ ISO 8601 UTC strings. Never edit a migration that has shipped: add a new one.
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-migrations = Migrations("reviewer")
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "reviewer"
+_STEPS: list[tuple[str, Callable[[Database], None]]] = []
+
+
+def _migration(name: str) -> Callable:
+    """Register a step. sqlite-utils is imported only when the steps are needed (see
+    :func:`reviewer_migrations`): a store that is up to date opens without it."""
+
+    def register(step: Callable[[Database], None]) -> Callable[[Database], None]:
+        _STEPS.append((name, step))
+        return step
+
+    return register
+
+
+@cache
+def reviewer_migrations() -> Migrations:
+    """The steps as a sqlite-utils ``Migrations`` set, in order."""
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for name, step in _STEPS:
+        migrations(name=name)(step)
+    return migrations
+
+
+def __getattr__(name: str) -> Any:
+    if name == "migrations":  # the Migrations set, built on first use
+        return reviewer_migrations()
+    raise AttributeError(name)
 
 
 def _run(db: Database, script: str) -> None:
@@ -20,7 +54,7 @@ def _run(db: Database, script: str) -> None:
             db.execute(statement)
 
 
-@migrations(name="0001_initial")
+@_migration("0001_initial")
 def initial(db: Database) -> None:
     _run(db, _INITIAL)
 
@@ -138,7 +172,7 @@ END
 """
 
 
-@migrations(name="0002_fragments_relations_labels")
+@_migration("0002_fragments_relations_labels")
 def fragments_relations_labels(db: Database) -> None:
     _run(db, _SECOND)
 
@@ -198,7 +232,7 @@ FTS_INSERT_TRIGGER = """CREATE TRIGGER reports_fts_insert AFTER INSERT ON report
 BEGIN INSERT INTO reports_fts(rowid, text) VALUES (new.seq, new.text); END"""
 
 
-@migrations(name="0003_fts_without_positions")
+@_migration("0003_fts_without_positions")
 def fts_without_positions(db: Database) -> None:
     _run(db, _THIRD)
 
@@ -237,7 +271,7 @@ END
 )
 
 
-@migrations(name="0004_reviewer_position")
+@_migration("0004_reviewer_position")
 def reviewer_position(db: Database) -> None:
     _run(db, _FOURTH)
 
@@ -251,3 +285,6 @@ CREATE TABLE reviewer_position (
     updated_at TEXT NOT NULL
 )
 """
+
+
+MIGRATION_NAMES = tuple(name for name, _ in _STEPS)

@@ -23,9 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
-from reviewer.core.migrations import migrations
+from reviewer.core.migrations import MIGRATION_NAMES, MIGRATION_SET, reviewer_migrations
 from reviewer.core.model import (
     LabelSchema,
     Report,
@@ -92,7 +90,6 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = self.connect()
-            self.db = Database(self.conn)
             self._migrate()
             self.reload_labels()
         except sqlite3.DatabaseError as exc:
@@ -188,7 +185,29 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def _up_to_date(self) -> bool:
+        """Whether every migration is applied, read without sqlite-utils (importing it is a
+        tenth of the app's start-up; it is needed only when there is something to apply)."""
+        try:
+            rows = self.conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (MIGRATION_SET,)
+            )
+            applied = {row[0] for row in rows}
+        except sqlite3.OperationalError:  # no such table: a new database
+            return False
+        return set(MIGRATION_NAMES) <= applied
+
+    @property
+    def db(self):  # -> sqlite_utils.Database
+        """The connection as a sqlite-utils ``Database``."""
+        from sqlite_utils import Database
+
+        return Database(self.conn)
+
     def _migrate(self) -> None:
+        if self._up_to_date():
+            return
+        migrations = reviewer_migrations()
         if not migrations.pending(self.db):
             return
         with self.write():
@@ -262,11 +281,11 @@ class Store:
             yield report_from_row(row)
 
     def report_summaries(self) -> list[dict[str, Any]]:
-        """Id, title, first line, length and duplicate link of each report, in import order,
-        without loading whole texts (for the queue)."""
+        """Id, title, first line (when there is no title), length and duplicate link of each
+        report, in import order, without loading whole texts (for the queue)."""
         rows = self.conn.execute(
-            "SELECT id, title, substr(text, 1, 200), length, duplicate_of, journal, published "
-            "FROM reports ORDER BY seq"
+            "SELECT id, title, CASE WHEN title = '' THEN substr(text, 1, 200) ELSE '' END, "
+            "length, duplicate_of, journal, published FROM reports ORDER BY seq"
         )
         keys = ("id", "title", "head", "length", "duplicate_of", "journal", "published")
         return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -9,7 +9,6 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingsMap
 
-from reviewer.core.exporter import export, export_brat
 from reviewer.core.model import ReviewerError
 from reviewer.core.store import Store
 from reviewer.core.text import one_line
@@ -90,6 +89,8 @@ class ReviewerApp(App):
     @work(thread=True, exclusive=True, group="export")
     def _export(self, fmt: str, target: Path) -> None:
         # A sqlite connection belongs to one thread: the worker opens its own.
+        from reviewer.core.exporter import export, export_brat  # not needed to start
+
         try:
             with Store(self.store.path, labels=self.store.labels) as store:
                 target.parent.mkdir(parents=True, exist_ok=True)

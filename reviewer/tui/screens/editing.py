@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from reviewer.core.model import Span
 from reviewer.core.text import one_line
 from reviewer.tui.clipboard import copy
+from reviewer.tui.widgets.span_list import SpanList
 
 if TYPE_CHECKING:
     from reviewer.tui.screens.review import ReviewScreen
@@ -197,7 +198,7 @@ class EditingMixin:
             return
         span = ordered[i]
         self.view.select_range(span.start, span.end)
-        self._show_spans(span.id)
+        self.query_one(SpanList).highlight(span.id)
 
     def action_next_span(self: ReviewScreen) -> None:
         self._span_step(1)

@@ -10,16 +10,18 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static, TextArea
+from textual.widgets import Footer, Header, Input, Static, TextArea
+from textual.worker import get_current_worker
 
 from reviewer.core.model import Report, ReviewerError, Span, Status, display_title
 from reviewer.core.store import ActionResult, Store
@@ -27,6 +29,7 @@ from reviewer.core.text import one_line
 from reviewer.tui.screens.editing import EditingMixin
 from reviewer.tui.widgets.queue import QueueRow, ReportQueue, matches, parse_filter
 from reviewer.tui.widgets.report_view import ReportView
+from reviewer.tui.widgets.rows import RowList
 from reviewer.tui.widgets.span_list import SpanList
 
 # Widths at which the side panes show by default; narrower, they are toggled (Q, L).
@@ -96,6 +99,7 @@ class ReviewScreen(EditingMixin, Screen):
         self.reviewer = reviewer
         self.labels = store.labels
         self.rows: list[QueueRow] = []
+        self._row_index: dict[str, int] = {}
         self.report: Report | None = None
         self.spans: list[Span] = []
         self.words_precision = True
@@ -147,12 +151,11 @@ class ReviewScreen(EditingMixin, Screen):
             )
             self.query_one("#spans").display = False
             return
-        ids = [row.report_id for row in self.rows]
         position = self.store.position(self.reviewer)
-        if position and position[0] in ids:
+        if position and position[0] in self._row_index:
             self.open_report(position[0], cursor=position[1])
         else:
-            self.open_report(ids[0])
+            self.open_report(self.rows[0].report_id)
         self.view.focus()
 
     def on_resize(self) -> None:
@@ -165,17 +168,34 @@ class ReviewScreen(EditingMixin, Screen):
     # --- the queue ----------------------------------------------------------------------------
 
     def refresh_queue(self) -> None:
-        counts = self.store.span_counts()
+        """Read the queue: titles and statuses now, span counts in a worker (counting 200,000
+        spans takes a noticeable moment; the rows show their counts when it is done)."""
         statuses = self.store.statuses(self.reviewer)
         self.rows = [
             QueueRow(
                 s["id"],
                 display_title(s["title"], s["head"], s["id"]),
                 statuses.get(s["id"], Status.TODO),
-                counts.get(s["id"], Counter()),
+                Counter(),
             )
             for s in self.store.report_summaries()
         ]
+        self._row_index = {row.report_id: i for i, row in enumerate(self.rows)}
+        self._show_queue()
+        self._count_spans()
+
+    @work(thread=True, exclusive=True, group="counts")
+    def _count_spans(self) -> None:
+        # A sqlite connection belongs to one thread: this one opens its own.
+        with Store(self.store.path, labels=self.labels) as store:
+            counts = store.span_counts()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_counts, counts)
+
+    def _show_counts(self, counts: dict[str, Counter[str]]) -> None:
+        for i, row in enumerate(self.rows):
+            if row.report_id in counts:
+                self.rows[i] = replace(row, counts=counts[row.report_id])
         self._show_queue()
 
     def _show_queue(self) -> None:
@@ -187,19 +207,30 @@ class ReviewScreen(EditingMixin, Screen):
         queue.set_rows(shown, self.report.id if self.report else None)
         queue.border_title = f"Reports {len(shown)}/{len(self.rows)}"
 
-    @on(OptionList.OptionHighlighted, "#queue")
-    def _queue_moved(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option.id is not None and (
-            self.report is None or event.option.id != self.report.id
-        ):
-            self.open_report(event.option.id)
+    def _update_row(self, report_id: str, **changes) -> None:
+        """One report's row changed (its counts or status): redraw it where it is, or filter
+        the queue again when a filter might now leave it out or let it in."""
+        i = self._row_index.get(report_id)
+        if i is None:
+            return
+        self.rows[i] = replace(self.rows[i], **changes)
+        if self.query_one("#queue-filter", Input).value.strip():
+            self._show_queue()
+            return
+        queue = self.query_one(ReportQueue)
+        queue.rows[i] = self.rows[i]  # unfiltered: the queue shows self.rows in order
+        queue.redraw()
 
-    @on(OptionList.OptionSelected, "#queue")
-    def _queue_chosen(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id is not None:
-            if self.report is None or event.option.id != self.report.id:
-                self.open_report(event.option.id)
-            self.view.focus()
+    @on(RowList.Highlighted, "#queue")
+    def _queue_moved(self, event: RowList.Highlighted) -> None:
+        if self.report is None or event.key != self.report.id:
+            self.open_report(event.key)
+
+    @on(RowList.Selected, "#queue")
+    def _queue_chosen(self, event: RowList.Selected) -> None:
+        if self.report is None or event.key != self.report.id:
+            self.open_report(event.key)
+        self.view.focus()
 
     @on(Input.Changed, "#queue-filter")
     def _filter_changed(self) -> None:
@@ -234,9 +265,8 @@ class ReviewScreen(EditingMixin, Screen):
         self.query_one("#meta", Static).update(_meta(report))
         self._show_spans(select.id if select else None)
         queue = self.query_one(ReportQueue)
-        ids = [row.report_id for row in queue.rows]
-        if report_id in ids and queue.highlighted != ids.index(report_id):
-            queue.highlighted = ids.index(report_id)
+        if queue.highlighted_key != report_id:
+            queue.highlight(report_id)
         self._remember()
         self.update_status()
 
@@ -263,40 +293,34 @@ class ReviewScreen(EditingMixin, Screen):
         if select is not None:
             self.view.select_range(select.start, select.end)
         self._show_spans(select.id if select else None)
-        counts = Counter(span.label for span in self.spans)
-        self.rows = [
-            QueueRow(r.report_id, r.title, r.status, counts) if r.report_id == self.report.id else r
-            for r in self.rows
-        ]
-        self._show_queue()
+        self._update_row(self.report.id, counts=Counter(span.label for span in self.spans))
 
     def _show_spans(self, current: str | None = None) -> None:
         span_list = self.query_one(SpanList)
-        with self.prevent(OptionList.OptionHighlighted):
-            span_list.set_spans(self.spans, self.reviewer, current)
+        span_list.set_spans(self.spans, self.reviewer, current)
         mine = sum(1 for s in self.spans if s.reviewer == self.reviewer)
         span_list.border_title = f"Spans {mine} yours / {len(self.spans)}"
 
-    @on(OptionList.OptionHighlighted, "#spans")
-    def _span_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        span = next((s for s in self.spans if s.id == event.option.id), None)
+    @on(RowList.Highlighted, "#spans")
+    def _span_highlighted(self, event: RowList.Highlighted) -> None:
+        span = next((s for s in self.spans if s.id == event.key), None)
         if span is not None:
             self.view.select_range(span.start, span.end)
 
-    @on(OptionList.OptionSelected, "#spans")
-    def _span_chosen(self, event: OptionList.OptionSelected) -> None:
-        self._span_highlighted(event)  # type: ignore[arg-type]
+    @on(RowList.Selected, "#spans")
+    def _span_chosen(self, event: RowList.Selected) -> None:
+        self._span_highlighted(event)
         self.view.focus()
 
     # --- moving through the work --------------------------------------------------------------
 
     def _step(self, step: int) -> None:
         queue = self.query_one(ReportQueue)
-        ids = [row.report_id for row in queue.rows]
+        ids = queue.keys
         if not ids or self.report is None:
             return
-        here = ids.index(self.report.id) if self.report.id in ids else -1
-        target = here + step
+        here = queue.index_of(self.report.id)
+        target = (here if here is not None else -1) + step
         if 0 <= target < len(ids):
             self.open_report(ids[target])
         else:
@@ -310,10 +334,10 @@ class ReviewScreen(EditingMixin, Screen):
 
     def action_next_todo(self) -> bool:
         """Open the next report (after this one, wrapping) that is neither done nor flagged."""
-        ids = [row.report_id for row in self.rows]
+        ids = self.rows
         if not ids:
             return False
-        here = ids.index(self.report.id) if self.report and self.report.id in ids else -1
+        here = self._row_index.get(self.report.id, -1) if self.report else -1
         open_ = {Status.TODO, Status.IN_PROGRESS}
         for i in range(1, len(ids) + 1):
             row = self.rows[(here + i) % len(ids)]
@@ -330,11 +354,7 @@ class ReviewScreen(EditingMixin, Screen):
             lambda: self.store.set_status(report_id, self.reviewer, status, reason=reason)
         ):
             return False
-        self.rows = [
-            QueueRow(r.report_id, r.title, status, r.counts) if r.report_id == report_id else r
-            for r in self.rows
-        ]
-        self._show_queue()
+        self._update_row(report_id, status=status)
         self.update_status()
         return True
 
@@ -415,9 +435,10 @@ class ReviewScreen(EditingMixin, Screen):
     def update_status(self) -> None:
         if self.report is None:
             return
-        ids = [row.report_id for row in self.rows]
-        position = ids.index(self.report.id) + 1 if self.report.id in ids else 0
-        row = self.rows[position - 1] if position else None
+        i = self._row_index.get(self.report.id)
+        position = i + 1 if i is not None else 0
+        row = self.rows[i] if i is not None else None
+        ids = self.rows
         status = (row.status if row else Status.TODO).value.replace("_", " ")
         view = self.view
         modes = ["words" if self.words_precision else "CHARS"]

@@ -6,11 +6,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from textual.content import Content
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option
 
 from reviewer.core.model import LabelSchema, Status
 from reviewer.core.text import one_line
+from reviewer.tui.widgets.rows import RowList
 
 STATUS_MARKS = {
     Status.TODO: ("·", "dim"),
@@ -60,34 +59,35 @@ def matches(row: QueueRow, statuses: set[Status], text: str) -> bool:
     return not folded or folded in row.title.casefold() or folded in row.report_id.casefold()
 
 
-class ReportQueue(OptionList):
-    """Reports in import order. Titles come from untrusted text, so rows are built as
-    ``Content`` pieces and never parsed as markup."""
+class ReportQueue(RowList):
+    """Reports in import order, two lines each: status and title; id and span counts. Titles
+    are untrusted text, so rows are built as ``Content`` pieces and never parsed as markup."""
+
+    ROW_HEIGHT = 2
 
     def __init__(self, labels: LabelSchema, **kwargs) -> None:
         super().__init__(**kwargs)
         self.labels = labels
         self.rows: list[QueueRow] = []
+        # Labels with a key are the team's own; imported types (41 of them in MACCROBAT) are
+        # summed as "other", so a row stays readable.
+        self._keyed = [label for label in labels.labels if label.key]
 
     def set_rows(self, rows: list[QueueRow], current: str | None = None) -> None:
         self.rows = rows
-        self.clear_options()
-        self.add_options([Option(self._prompt(row), id=row.report_id) for row in rows])
-        ids = [row.report_id for row in rows]
-        if current in ids:
-            self.highlighted = ids.index(current)
+        self.set_keys([row.report_id for row in rows], current)
 
-    def _prompt(self, row: QueueRow) -> Content:
-        mark, style = STATUS_MARKS[row.status]
-        title, rid = one_line(row.title), one_line(row.report_id)
-        parts: list[str | tuple[str, str]] = [(mark, style), " ", (title, "bold"), "\n  "]
-        parts.append((rid, "dim"))
-        # Labels with a key are the team's own; imported types (41 of them in MACCROBAT) are
-        # summed, so a row stays two or three lines.
-        keyed = {label.name for label in self.labels.labels if label.key}
-        for label in self.labels.labels:
+    def render_row(self, index: int, line: int) -> Content:
+        row = self.rows[index]
+        if line == 0:
+            mark, style = STATUS_MARKS[row.status]
+            return Content.assemble((mark, style), " ", (one_line(row.title), "bold"))
+        parts: list[str | tuple[str, str]] = ["  ", (one_line(row.report_id), "dim")]
+        keyed = set()
+        for label in self._keyed:
+            keyed.add(label.name)
             n = row.counts.get(label.name, 0)
-            if n and label.name in keyed:
+            if n:
                 parts += ["  ", (f"{label.name} {n}", label.color)]
         other = sum(n for name, n in row.counts.items() if name not in keyed)
         if other:

@@ -78,6 +78,7 @@ class ReportView(TextArea):
         self.words = Words("")
         self.reviewer = ""
         self._spans: list[Span] = []
+        self._painted: dict[int, Text] = {}  # line index -> the line with spans and hints
         self._span_starts: list[int] = []
         self._longest = 0
         self.counting = False
@@ -101,6 +102,7 @@ class ReportView(TextArea):
         self.extend = False
         self._end_hints()
         self.load_text(text)
+        self._painted.clear()
         self.place(min(max(cursor, 0), len(text)))
         if cursor == 0:
             self.scroll_home(animate=False)
@@ -110,10 +112,10 @@ class ReportView(TextArea):
         if reviewer is not None:
             self.reviewer = reviewer
         self._set_spans(spans)
-        self.notify_style_update()
-        self.refresh()
+        self._repaint()
 
     def _set_spans(self, spans: list[Span]) -> None:
+        self._painted.clear()
         self._spans = sorted(spans, key=lambda s: (s.start, -s.end))
         self._span_starts = [s.start for s in self._spans]
         self._longest = max((s.end - s.start for s in self._spans), default=0)
@@ -307,12 +309,23 @@ class ReportView(TextArea):
         await self.app.run_action(active.binding.action, active.node)
 
     def _repaint(self) -> None:
+        self._painted.clear()
         self.notify_style_update()
         self.refresh()
 
     # --- painting -----------------------------------------------------------------------------
 
     def get_line(self, line_index: int) -> Text:
+        # The TextArea asks for a line once per screen row it fills, so a long paragraph is
+        # asked for many times per repaint; it also styles what it gets (cursor, selection),
+        # so each caller gets a copy.
+        painted = self._painted.get(line_index)
+        if painted is None:
+            painted = self._paint(line_index)
+            self._painted[line_index] = painted
+        return painted.copy()
+
+    def _paint(self, line_index: int) -> Text:
         line = super().get_line(line_index)
         start = self.document.get_index_from_location((line_index, 0))
         end = start + len(line.plain)
