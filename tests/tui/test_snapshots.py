@@ -6,6 +6,7 @@ Update after a deliberate change with ``pytest tests/tui --snapshot-update``, af
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from reviewer.core.importer import import_paths
 from reviewer.core.store import Store
 from reviewer.tui.app import ReviewerApp
+from reviewer.tui.screens import review
 from reviewer.tui.widgets.report_view import ReportView
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_reports"
@@ -21,6 +23,13 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_reports"
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(tmp_path)  # the header shows the database path: keep it the same
+
+    class Clock(datetime):  # the status line shows when the last change was saved
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return datetime(2026, 11, 25, 9, 30, 0)
+
+    monkeypatch.setattr(review, "datetime", Clock)
     store = Store(Path("reviewer.db"))
     import_paths(store, [SAMPLES], reviewer="alice")
     yield ReviewerApp(store, "alice")
@@ -28,6 +37,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 async def no_blink(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()  # the queue's span counts come from a worker
     pilot.app.screen.query_one(ReportView).cursor_blink = False
     await pilot.pause()
 

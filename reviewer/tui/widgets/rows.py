@@ -23,6 +23,7 @@ class RowList(ScrollView, can_focus=True):
     ROW_HEIGHT = 1
     COMPONENT_CLASSES = {"rows--highlight", "rows--highlight-blurred"}
     DEFAULT_CSS = """
+    RowList { overflow-x: hidden; }
     RowList > .rows--highlight { background: $block-cursor-background; text-style: bold; }
     RowList > .rows--highlight-blurred { background: $block-cursor-blurred-background; }
     """
@@ -113,10 +114,10 @@ class RowList(ScrollView, can_focus=True):
         self.post_message(self.Highlighted(self, self.keys[index]))
 
     def _scroll_to_highlight(self) -> None:
-        if self.highlighted is None:
-            return
+        if self.highlighted is None or not self.scrollable_content_region.height:
+            return  # hidden: scrolled when it is shown (on_resize)
         top = self.highlighted * self.ROW_HEIGHT
-        height = max(self.scrollable_content_region.height, 1)
+        height = self.scrollable_content_region.height
         if top < self.scroll_y:
             self.scroll_to(y=top, animate=False, immediate=True)
         elif top + self.ROW_HEIGHT > self.scroll_y + height:
@@ -146,6 +147,7 @@ class RowList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.keys) * self.ROW_HEIGHT)
         self._strips.clear()
+        self.call_after_refresh(self._scroll_to_highlight)
 
     def watch_has_focus(self) -> None:
         self._strips.clear()
