@@ -186,7 +186,7 @@ class EditingMixin:
             i = current[0] + step
         else:
             at = self.view.offset
-            later = [i for i, s in enumerate(ordered) if s.start > at]
+            later = [i for i, s in enumerate(ordered) if s.start >= at]
             earlier = [i for i, s in enumerate(ordered) if s.start < at]
             i = (
                 (later[0] if later else len(ordered))

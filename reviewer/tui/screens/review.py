@@ -200,12 +200,11 @@ class ReviewScreen(EditingMixin, Screen):
 
     def _show_queue(self) -> None:
         statuses, text, error = parse_filter(self.query_one("#queue-filter", Input).value)
-        if error:
-            self.notify(error, severity="warning")
         shown = [row for row in self.rows if matches(row, statuses, text)]
         queue = self.query_one(ReportQueue)
         queue.set_rows(shown, self.report.id if self.report else None)
-        queue.border_title = f"Reports {len(shown)}/{len(self.rows)}"
+        # While the filter is typed, a half-typed status is said in the title, not in a pop-up.
+        queue.border_title = error or f"Reports {len(shown)}/{len(self.rows)}"
 
     def _update_row(self, report_id: str, **changes) -> None:
         """One report's row changed (its counts or status): redraw it where it is, or filter
@@ -237,7 +236,11 @@ class ReviewScreen(EditingMixin, Screen):
         self._show_queue()
 
     @on(Input.Submitted, "#queue-filter")
-    def _filter_done(self) -> None:
+    def _filter_done(self, event: Input.Submitted) -> None:
+        error = parse_filter(event.value)[2]
+        if error:
+            self.notify(error, severity="warning", markup=False)
+            return
         self.query_one(ReportQueue).focus()
 
     @on(LineInput.Cancelled, "#queue-filter")

@@ -61,6 +61,7 @@ class ReportView(TextArea):
         Binding("ctrl+z", "screen.undo", "Undo", show=False),
         Binding("ctrl+y", "screen.redo", "Redo", show=False),
         Binding("ctrl+c", "screen.copy", "Copy", show=False),
+        Binding("delete", "screen.delete", "Delete span", show=False),  # not TextArea's
     ]
 
     extend: reactive[bool] = reactive(False)
@@ -152,16 +153,15 @@ class ReportView(TextArea):
         self.scroll_cursor_visible()
 
     def spans_at(self, offset: int) -> list[Span]:
-        """Spans that hold ``offset`` or end right at it (where ``e`` leaves the cursor in
-        extend mode), innermost first, those that hold it before those that end there."""
+        """Spans that hold the character at ``offset``, innermost first."""
         lo = bisect_left(self._span_starts, offset - self._longest)
         found = []
         for span in self._spans[lo:]:
             if span.start > offset:
                 break
-            if offset <= span.end:
+            if offset < span.end:
                 found.append(span)
-        found.sort(key=lambda s: (s.end == offset, s.end - s.start))
+        found.sort(key=lambda s: s.end - s.start)
         return found
 
     # --- motions ------------------------------------------------------------------------------
@@ -282,6 +282,8 @@ class ReportView(TextArea):
             if typed in self.hints:
                 target = self.hints[typed]
                 self._end_hints()
+                if self.extend and target >= self.offset:
+                    target = self.words.next_end(target)  # extending forward takes the word in
                 loc = self.document.get_location_from_index(target)
                 self.move_cursor(loc, select=self.extend)
                 return
