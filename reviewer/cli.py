@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -21,9 +22,10 @@ from reviewer.core.formats import FORMATS as FORMAT_INFO
 from reviewer.core.importer import ImportStopped, import_paths
 from reviewer.core.model import ReviewerError, Status
 from reviewer.core.schema import load_label_map, parse_maps
+from reviewer.core.search import search_store
 from reviewer.core.sources import FORMATS, ImportPlan, collect
 from reviewer.core.store import Store
-from reviewer.core.text import has_controls
+from reviewer.core.text import has_controls, one_line
 
 DEFAULT_DB = Path("annotations") / "reviewer.db"
 
@@ -398,6 +400,65 @@ def stats_command(obj: Context, as_json: bool) -> None:
         for reviewer, counts in stats["status"].items():
             parts = ", ".join(f"{s} {n}" for s, n in counts.items())
             click.echo(f"  {reviewer:<20} {parts}")
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option("--text", "in_text", is_flag=True, help="Search the report text, not the spans.")
+@click.option("--label", help="Only spans with this label (same as label:L in the query).")
+@click.option("--reviewer", "only", help="Only this reviewer's spans (reviewer:NAME).")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100_000),
+    default=20,
+    show_default=True,
+    help="At most this many groups (spans) or places (--text).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
+@click.pass_obj
+def search_command(
+    obj: Context,
+    query: str,
+    in_text: bool,
+    label: str | None,
+    only: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Fuzzy search of the annotated spans (typos forgiven), or with --text of the reports.
+
+    QUERY may hold filters: label:drug, reviewer:NAME, status:done."""
+    with obj.store() as store:
+        hits = search_store(store, query, text=in_text, label=label, reviewer=only, limit=limit)
+    if as_json:
+        for hit in hits:
+            click.echo(json.dumps(hit, ensure_ascii=False))
+        return
+    if not hits:
+        click.echo("no match", err=True)
+        return
+    if in_text:
+        for hit in hits:
+            tagged = ", ".join(hit["tagged"]) or "not tagged"
+            click.echo(
+                f"{hit['score']:5.1f}  {one_line(hit['report_id'])}:{hit['start']}-{hit['end']}"
+                f"  {one_line(hit['text'])}  ({one_line(tagged)})"
+            )
+        return
+    groups: dict[int, list[dict]] = {}
+    for hit in hits:
+        groups.setdefault(hit["group"], []).append(hit)
+    for rows in groups.values():
+        labels = Counter(r["label"] for r in rows)
+        reviewers = sorted({r["reviewer"] for r in rows})
+        reports = sorted({r["report_id"] for r in rows})
+        click.echo(
+            f"{rows[0]['score']:5.1f}  {one_line(rows[0]['text'])}  "
+            + ", ".join(f"{lab} {n}" for lab, n in labels.most_common())
+            + f"  · {len(rows)} in {len(reports)} report{'s' * (len(reports) != 1)}: "
+            + one_line(", ".join(reports[:5]) + (" …" if len(reports) > 5 else ""))
+            + f"  · {one_line(', '.join(reviewers))}"
+        )
 
 
 def main() -> None:

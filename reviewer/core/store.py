@@ -327,6 +327,23 @@ class Store:
         span = replace(span, created_at=now, updated_at=now)
         return self._edit(span.reviewer, "add_span", [Change(None, span)])
 
+    def add_spans(self, spans: list[Span], reviewer: str) -> ActionResult:
+        """Validate and store several new spans (all ``reviewer``'s) as one action, which one
+        undo takes back whole (tagging every hit of a search)."""
+        if not spans:
+            raise ReviewerError("no spans to add")
+        texts: dict[str, str] = {}
+        now = now_iso()
+        changes = []
+        for span in spans:
+            if span.reviewer != reviewer:
+                raise ReviewerError(f"span {span.id} is {span.reviewer}'s, not {reviewer}'s")
+            if span.report_id not in texts:
+                texts[span.report_id] = self.report(span.report_id).text
+            validate_span(span, texts[span.report_id], self.labels)
+            changes.append(Change(None, replace(span, created_at=now, updated_at=now)))
+        return self._edit(reviewer, f"add_spans ({len(spans)})", changes)
+
     def update_span(self, span_id: str, reviewer: str, **changes: Any) -> ActionResult:
         """Change a span's offsets, label, attributes or note; the covered text follows the
         offsets. One logged, undoable action."""

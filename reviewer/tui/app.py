@@ -34,10 +34,41 @@ class ReviewerApp(App):
         self.reviewer = reviewer
         check_label_keys(store)
         self.review_screen = ReviewScreen(store, reviewer)
+        self._pending: list = []  # actions made before the search index was ready
         self.sub_title = one_line(f"{reviewer} · {store.path}")
 
     def on_mount(self) -> None:
         self.push_screen(self.review_screen)
+        self._build_index()
+
+    # --- the search index: built once per start, in a worker; kept current by each change ---
+
+    span_index = None  # reviewer.core.search.SpanIndex, once built
+    vocabulary = None  # reviewer.core.search.Vocabulary, once built
+
+    @work(thread=True, exclusive=True, group="index")
+    def _build_index(self) -> None:
+        from reviewer.core.search import index_store, vocabulary_of
+
+        with Store(self.store.path, labels=self.store.labels) as store:
+            index = index_store(store)
+            vocabulary = vocabulary_of(store)
+        self.call_from_thread(self._index_ready, index, vocabulary)
+
+    def _index_ready(self, index, vocabulary) -> None:
+        # Changes made while it was built are in the log after its snapshot: apply them.
+        self.span_index, self.vocabulary = index, vocabulary
+        for result in self._pending:
+            self.index_change(result)
+        self._pending.clear()
+
+    def index_change(self, result) -> None:
+        """Apply an action's span changes to the search index (or keep them until it is built)."""
+        if self.span_index is None:
+            self._pending.append(result)
+            return
+        for change in result.changes:
+            self.span_index.apply(change.before, change.after)
 
     def help_bindings(self) -> list[Binding]:
         return [

@@ -307,3 +307,22 @@ def test_open_errors_are_one_line(tmp_path: Path) -> None:
     bogus.write_text("this is not a database\n" * 100)
     with pytest.raises(ReviewerError, match="cannot open the database"):
         Store(bogus)
+
+
+def test_several_spans_added_as_one_action_are_undone_together(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    spans = [span(TEXT, "erythema", "event", "carol"), span(TEXT, "dupilumab", "drug", "carol")]
+    result = store.add_spans(spans, "carol")
+    assert len(result.changes) == 2
+    assert {s.text for s in store.spans("case", reviewer="carol")} == {"erythema", "dupilumab"}
+    undone = store.undo("carol")
+    assert undone is not None and len(undone.changes) == 2
+    assert store.spans("case", reviewer="carol") == []
+    store.redo("carol")
+    assert len(store.spans("case", reviewer="carol")) == 2
+    with pytest.raises(ReviewerError, match="alice's, not carol's"):
+        store.add_spans([span(TEXT, "ANA", "test", "alice")], "carol")
+    bad = Span("case", 0, 3, "drug", "xyz", "carol")
+    with pytest.raises(ValidationError):
+        store.add_spans([span(TEXT, "SLE", "diagnosis", "carol"), bad], "carol")
+    assert len(store.spans("case", reviewer="carol")) == 2  # nothing of a refused batch kept

@@ -62,6 +62,7 @@ class ReviewScreen(EditingMixin, Screen):
 
     BINDINGS = [
         Binding("question_mark", "help", "Keys"),
+        Binding("slash", "search", "Search"),
         Binding("x,delete", "delete", "Delete span"),
         Binding("N", "note", "Note", show=False),
         Binding("a", "attributes", "Attributes", show=False),
@@ -100,6 +101,7 @@ class ReviewScreen(EditingMixin, Screen):
         self.labels = store.labels
         self.rows: list[QueueRow] = []
         self._row_index: dict[str, int] = {}
+        self._search = None  # the search screen, kept so that / returns to it as it was
         self.report: Report | None = None
         self.spans: list[Span] = []
         self.words_precision = True
@@ -358,6 +360,8 @@ class ReviewScreen(EditingMixin, Screen):
         ):
             return False
         self._update_row(report_id, status=status)
+        if self.app.span_index is not None:
+            self.app.span_index.set_status(report_id, self.reviewer, status)
         self.update_status()
         return True
 
@@ -552,9 +556,45 @@ class ReviewScreen(EditingMixin, Screen):
         self.app.push_screen(HelpScreen(sections, intro))
 
     def after_change(self, result: ActionResult, message: str, select: Span | None) -> None:
+        self.app.index_change(result)
         self._reload(select)
+        self._recount(result, skip=self.report.id if self.report else None)
         self._mark_in_progress()
         self._saved(message)
+
+    def changed(self, result: ActionResult) -> None:
+        """Spans changed elsewhere (tagged from the search screen): the index, the queue's
+        counts, and the open report if it is among them."""
+        self.app.index_change(result)
+        n = len(result.changes)
+        current = self.report.id if self.report else None
+        if current in {c.report_id for c in result.changes}:
+            self._reload()
+        self._recount(result, skip=current)
+        self._saved(f"{n} span{'s' * (n != 1)} changed")
+
+    def _recount(self, result: ActionResult, skip: str | None) -> None:
+        """Queue counts of the reports an action touched (other than ``skip``, reloaded)."""
+        for report_id in {c.report_id for c in result.changes} - {skip}:
+            i = self._row_index.get(report_id)
+            if i is None:
+                continue
+            counts = Counter(self.rows[i].counts)
+            for change in result.changes:
+                if change.report_id != report_id:
+                    continue
+                if change.before is not None:
+                    counts[change.before.label] -= 1
+                if change.after is not None:
+                    counts[change.after.label] += 1
+            self._update_row(report_id, counts=+counts)
+
+    def action_search(self) -> None:
+        from reviewer.tui.screens.search import SearchScreen
+
+        if self._search is None:
+            self._search = SearchScreen(self)
+        self.app.push_screen(self._search)
 
 
 def _meta(report: Report) -> Content:

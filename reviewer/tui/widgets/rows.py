@@ -177,3 +177,21 @@ class RowList(ScrollView, can_focus=True):
                 self._strips.clear()
             self._strips[key] = strip
         return strip.apply_offsets(0, int(self.scroll_y) + y)
+
+
+class ContentRows(RowList):
+    """Rows given as ready-made ``Content`` (search results: a few hundred at most)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.contents: list[Content] = []
+
+    def set_rows(
+        self, keys: list[str], contents: list[Content], current: str | None = None
+    ) -> None:
+        """Show these rows; the highlight stays on ``current`` or goes to the first row."""
+        self.contents = contents
+        self.set_keys(keys, current if current in keys else (keys[0] if keys else None))
+
+    def render_row(self, index: int, line: int) -> Content:
+        return self.contents[index]

@@ -1,0 +1,492 @@
+"""Fuzzy search over annotated spans, and over report text.
+
+Span search matches the query against the *distinct* span texts (folded for case, punctuation
+and spacing), so 200,000 spans that say "dupilumab" 3,000 times cost one comparison; each hit is
+a group with its label, occurrences, reviewers and reports. Text search finds the query in the
+reports themselves (the trigram index for 3+ characters, a scan for shorter ones) and, for a
+typo, the report words that resemble it; each hit says whether a span already covers it.
+
+Queries may hold filters: ``label:drug``, ``reviewer:NAME``, ``status:done`` (the span's
+reviewer's status for the report), combinable with free text. Pure Python: no textual, no rich.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from reviewer.core.model import ReviewerError, Span, Status
+
+FILTERS = ("label", "reviewer", "status")
+# Below this length a query is a prefix or exact match only: fuzzy scores of one or two
+# characters match half the corpus.
+SHORT = 3
+MIN_SCORE = 60.0
+
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def fold(text: str) -> str:
+    """The form span texts are grouped and compared by: case folded, accents kept, every run
+    of punctuation or white space one space (``Anti-dsDNA`` and ``anti dsDNA`` are one)."""
+    return _PUNCT.sub(" ", unicodedata.normalize("NFC", text).casefold()).strip()
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query: free text and filters."""
+
+    text: str
+    label: str | None = None
+    reviewer: str | None = None
+    status: Status | None = None
+
+    @property
+    def has_filters(self) -> bool:
+        return any(v is not None for v in (self.label, self.reviewer, self.status))
+
+
+def parse_query(raw: str, labels: Iterable[str] = ()) -> Query:
+    """Split ``label:drug reviewer:ana dupilumab`` into filters and text. An unknown filter,
+    label or status is an error that says what is known."""
+    words: list[str] = []
+    found: dict[str, str] = {}
+    known_labels = {name.casefold(): name for name in labels}
+    for word in raw.split():
+        name, sep, value = word.partition(":")
+        if sep and name.isalpha() and value and name.lower() not in FILTERS:
+            raise ReviewerError(
+                f"unknown filter {name!r}: use {', '.join(f + ':' for f in FILTERS)}"
+            )
+        if sep and name.lower() in FILTERS:
+            if not value:
+                raise ReviewerError(
+                    f"{name}: needs a value, as in {name}:{_EXAMPLES[name.lower()]}"
+                )
+            found[name.lower()] = value
+        else:
+            words.append(word)
+    label = found.get("label")
+    if label is not None and known_labels:
+        if label.casefold() not in known_labels:
+            raise ReviewerError(
+                f"unknown label {label!r}: use one of {', '.join(sorted(known_labels.values()))}"
+            )
+        label = known_labels[label.casefold()]
+    status = None
+    if "status" in found:
+        try:
+            status = Status(found["status"].lower().replace("-", "_"))
+        except ValueError:
+            raise ReviewerError(
+                f"unknown status {found['status']!r}: use one of "
+                + ", ".join(s.value for s in Status)
+            ) from None
+    return Query(" ".join(words), label, found.get("reviewer"), status)
+
+
+_EXAMPLES = {"label": "drug", "reviewer": "alice", "status": "done"}
+
+
+@dataclass
+class Group:
+    """The spans whose text folds to one key."""
+
+    key: str
+    spans: dict[str, Span] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The most frequent spelling."""
+        return Counter(s.text for s in self.spans.values()).most_common(1)[0][0]
+
+
+@dataclass(frozen=True)
+class SpanHit:
+    """A group of spans that matched, with what passed the filters."""
+
+    key: str
+    text: str
+    score: float
+    spans: tuple[Span, ...]
+
+    @property
+    def labels(self) -> Counter[str]:
+        return Counter(s.label for s in self.spans)
+
+    @property
+    def reviewers(self) -> list[str]:
+        return sorted({s.reviewer for s in self.spans})
+
+    @property
+    def reports(self) -> list[str]:
+        return sorted({s.report_id for s in self.spans})
+
+
+class SpanIndex:
+    """Distinct span texts with their spans; built once, updated in place on each change."""
+
+    def __init__(self, spans: Iterable[Span] = (), statuses: dict | None = None) -> None:
+        self._groups: dict[str, Group] = {}
+        self._keys: list[str] = []  # choices for rapidfuzz; a key whose group empties stays
+        self._where: dict[str, str] = {}  # span id -> key
+        # (report id, reviewer) -> status, for status: filters
+        self.statuses: dict[tuple[str, str], Status] = dict(statuses or {})
+        for span in spans:
+            self.add(span)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    @property
+    def distinct(self) -> int:
+        return sum(1 for g in self._groups.values() if g.spans)
+
+    # --- keeping it current -------------------------------------------------------------------
+
+    def add(self, span: Span) -> None:
+        if span.id in self._where:
+            self.remove(span.id)
+        key = fold(span.text)
+        if not key:
+            return
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = Group(key)
+            self._keys.append(key)
+        group.spans[span.id] = span
+        self._where[span.id] = key
+
+    def remove(self, span_id: str) -> None:
+        key = self._where.pop(span_id, None)
+        if key is not None:
+            self._groups[key].spans.pop(span_id, None)
+
+    def apply(self, before: Span | None, after: Span | None) -> None:
+        """One change from the store's log: a span added, changed or removed."""
+        if before is not None:
+            self.remove(before.id)
+        if after is not None:
+            self.add(after)
+
+    def set_status(self, report_id: str, reviewer: str, status: Status) -> None:
+        self.statuses[(report_id, reviewer)] = status
+
+    # --- searching ----------------------------------------------------------------------------
+
+    def _passes(self, span: Span, query: Query) -> bool:
+        if query.label is not None and span.label != query.label:
+            return False
+        if query.reviewer is not None and span.reviewer != query.reviewer:
+            return False
+        if query.status is not None:
+            status = self.statuses.get((span.report_id, span.reviewer), Status.TODO)
+            if status is not query.status:
+                return False
+        return True
+
+    def _hit(self, key: str, score: float, query: Query) -> SpanHit | None:
+        group = self._groups[key]
+        spans = tuple(
+            sorted(
+                (s for s in group.spans.values() if self._passes(s, query)),
+                key=lambda s: (s.report_id, s.start, s.reviewer),
+            )
+        )
+        return SpanHit(key, group.text, score, spans) if spans else None
+
+    def search(self, raw: str | Query, limit: int = 50) -> list[SpanHit]:
+        """Groups best first. A query of one or two characters matches span texts that start
+        with it (or a word of them that does); longer ones are typo-tolerant. A query of
+        filters alone lists what they select, most frequent first."""
+        query = raw if isinstance(raw, Query) else parse_query(raw)
+        needle = fold(query.text)
+        keys = self._keys
+        if query.has_filters:
+            keys = [
+                k
+                for k in keys
+                if any(self._passes(s, query) for s in self._groups[k].spans.values())
+            ]
+        else:
+            keys = (
+                [k for k in keys if self._groups[k].spans] if len(keys) != self.distinct else keys
+            )
+        if not needle:
+            ranked = sorted(keys, key=lambda k: -len(self._groups[k].spans))
+            scored = [(k, 100.0) for k in ranked]
+        elif len(needle) < SHORT:
+            scored = _prefix(needle, keys)
+        else:
+            scored = _fuzzy(needle, keys, limit * 2)
+        hits: list[SpanHit] = []
+        for key, score in scored:
+            hit = self._hit(key, score, query)
+            if hit is not None:
+                hits.append(hit)
+                if len(hits) >= limit:
+                    break
+        return hits
+
+
+def _prefix(needle: str, keys: list[str]) -> list[tuple[str, float]]:
+    """Keys starting with the needle, then keys with a word starting with it; shortest first."""
+    first = [k for k in keys if k.startswith(needle)]
+    inner = [k for k in keys if not k.startswith(needle) and f" {needle}" in k]
+    first.sort(key=len)
+    inner.sort(key=len)
+    return [(k, 100.0) for k in first] + [(k, 90.0) for k in inner]
+
+
+def _fuzzy(needle: str, keys: list[str], limit: int) -> list[tuple[str, float]]:
+    """Typo-tolerant ranking: whole-string similarity, with a boost for keys that hold the
+    query as a prefix or as a whole word, so that "dupi" finds "dupilumab" as you type."""
+    found = process.extract(needle, keys, scorer=fuzz.ratio, limit=limit, score_cutoff=MIN_SCORE)
+    scores = {keys[i]: score for _, score, i in found}
+    for key in keys:
+        if key.startswith(needle) or f" {needle}" in key:
+            # A prefix outranks a typo of equal length, and a longer completion ranks lower.
+            scores[key] = max(scores.get(key, 0.0), 99.0 - min(len(key) - len(needle), 30) / 3)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], len(kv[0])))
+
+
+# --- text search ---------------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w[\w'-]*\w|\w", re.UNICODE)
+TYPO_SCORE = 80.0  # how close a report word must be to a typo'd query word to be searched too
+
+
+@dataclass(frozen=True)
+class TextHit:
+    """The query found in a report's text, and the spans already there."""
+
+    report_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    spans: tuple[Span, ...] = ()
+
+    def tagged_by(self, reviewer: str) -> bool:
+        """Whether ``reviewer`` already has a span on exactly these offsets."""
+        return any(
+            s.reviewer == reviewer and (s.start, s.end) == (self.start, self.end)
+            for s in self.spans
+        )
+
+
+class Vocabulary:
+    """The distinct words of every report (folded), for finding what a typo meant."""
+
+    def __init__(self, texts: Iterable[str] = ()) -> None:
+        self.counts: Counter[str] = Counter()
+        for text in texts:
+            self.add(text)
+        self._words: list[str] | None = None
+
+    def add(self, text: str) -> None:
+        self.counts.update(m.group().casefold() for m in _WORD.finditer(text))
+        self._words = None
+
+    def similar(self, word: str, limit: int = 5) -> list[tuple[str, float]]:
+        """Report words that start with ``word`` (the most frequent first) or are within a
+        typo or two of it, best first (``word`` itself too)."""
+        if self._words is None:
+            self._words = list(self.counts)
+        word = word.casefold()
+        found = process.extract(
+            word, self._words, scorer=fuzz.ratio, limit=limit, score_cutoff=TYPO_SCORE
+        )
+        scores = {w: s for w, s, _ in found}
+        longer = sorted(
+            (w for w in self._words if w.startswith(word) and w != word),
+            key=lambda w: -self.counts[w],
+        )
+        for w in longer[:limit]:
+            scores[w] = max(scores.get(w, 0.0), 95.0 - min(len(w) - len(word), 30) / 3)
+        return sorted(scores.items(), key=lambda kv: -kv[1])[:limit]
+
+
+def text_search(
+    store,  # reviewer.core.store.Store
+    raw: str | Query,
+    *,
+    vocabulary: Vocabulary | None = None,
+    limit: int = 200,
+) -> list[TextHit]:
+    """Places in the report text that hold the query (case folded), exact matches first, then
+    matches of report words that resemble a typo'd query (when a vocabulary is given). Filters
+    ``reviewer:`` and ``status:`` keep the reports that reviewer has (in that status);
+    ``label:`` applies to spans, not text, and is refused."""
+    query = raw if isinstance(raw, Query) else parse_query(raw, store.labels.names)
+    if query.label is not None:
+        raise ReviewerError("label: filters spans; text search looks in the text (drop label:)")
+    needle = query.text.strip()
+    if not needle:
+        return []
+    allowed = _reports_for(store, query)
+    hits: list[TextHit] = []
+    seen: set[tuple[str, int, int]] = set()
+    for phrase, score in _phrases(needle, vocabulary):
+        found = 0  # each phrase brings at most ``limit`` places, so typos get their turn
+        for report_id in _reports_holding(store, phrase):
+            if found >= limit:
+                break
+            if allowed is not None and report_id not in allowed:
+                continue
+            text = store.report(report_id).text
+            for start in _find_all(text, phrase):
+                end = start + len(phrase)
+                if (report_id, start, end) in seen:
+                    continue
+                seen.add((report_id, start, end))
+                whole = _boundary(text, start) and _boundary(text, end)
+                hits.append(
+                    TextHit(report_id, start, end, text[start:end], score * (1 if whole else 0.7))
+                )
+                found += 1
+    # Whole words first ("erythema" before the start of "erythematosus"), then in order.
+    hits.sort(key=lambda h: -h.score)
+    return _with_spans(store, hits[:limit])
+
+
+def _boundary(text: str, i: int) -> bool:
+    """Whether offset ``i`` is at the edge of a word."""
+    before = text[i - 1] if i > 0 else " "
+    after = text[i] if i < len(text) else " "
+    return not (before.isalnum() and after.isalnum())
+
+
+def _phrases(needle: str, vocabulary: Vocabulary | None) -> list[tuple[str, float]]:
+    """The query itself, then (for a one-word query of 3+ characters) report words that are
+    a typo away from it."""
+    phrases = [(needle, 100.0)]
+    if vocabulary is not None and len(needle) >= SHORT and " " not in needle:
+        phrases += [(w, s) for w, s in vocabulary.similar(needle) if w != needle.casefold()]
+    return phrases
+
+
+def _reports_holding(store, phrase: str) -> list[str]:
+    return store.fts_report_ids(phrase)
+
+
+def _find_all(text: str, phrase: str) -> list[int]:
+    """Starts of ``phrase`` in ``text``, ignoring case, not overlapping. Case folding can
+    change lengths (ß), so the search runs on a lower-cased copy only when lengths agree."""
+    lowered, needle = text.lower(), phrase.lower()
+    if len(lowered) != len(text):
+        lowered, needle = text, phrase
+    starts, i = [], lowered.find(needle)
+    while i >= 0:
+        starts.append(i)
+        i = lowered.find(needle, i + max(len(needle), 1))
+    return starts
+
+
+def _reports_for(store, query: Query) -> set[str] | None:
+    if query.reviewer is None and query.status is None:
+        return None
+    where, params = [], []
+    if query.reviewer is not None:
+        where.append("reviewer = ?")
+        params.append(query.reviewer)
+    if query.status is not None and query.status is not Status.TODO:
+        where.append("status = ?")
+        params.append(query.status.value)
+        rows = store.conn.execute(
+            f"SELECT report_id FROM review_status WHERE {' AND '.join(where)}", params
+        )
+        return {r[0] for r in rows}
+    if query.status is Status.TODO:  # to do: no status row, or one that says todo
+        done = store.conn.execute(
+            "SELECT report_id FROM review_status WHERE status != 'todo'"
+            + (" AND reviewer = ?" if query.reviewer else ""),
+            [query.reviewer] if query.reviewer else [],
+        )
+        return set(store.report_ids()) - {r[0] for r in done}
+    rows = store.conn.execute(
+        "SELECT DISTINCT report_id FROM spans WHERE reviewer = ? "
+        "UNION SELECT report_id FROM review_status WHERE reviewer = ?",
+        (query.reviewer, query.reviewer),
+    )
+    return {r[0] for r in rows}
+
+
+def _with_spans(store, hits: list[TextHit]) -> list[TextHit]:
+    """Each hit with the spans that overlap it."""
+    by_report: dict[str, list[Span]] = {}
+    out = []
+    for hit in hits:
+        if hit.report_id not in by_report:
+            by_report[hit.report_id] = store.spans(hit.report_id)
+        here = tuple(s for s in by_report[hit.report_id] if s.start < hit.end and hit.start < s.end)
+        out.append(TextHit(hit.report_id, hit.start, hit.end, hit.text, hit.score, here))
+    return out
+
+
+# --- for the command line ------------------------------------------------------------------------
+
+
+def index_store(store) -> SpanIndex:
+    """A span index of everything in the store."""
+    statuses = {
+        (rid, reviewer): Status(status)
+        for rid, reviewer, status in store.conn.execute(
+            "SELECT report_id, reviewer, status FROM review_status"
+        )
+    }
+    return SpanIndex(store.spans(), statuses)
+
+
+def vocabulary_of(store) -> Vocabulary:
+    return Vocabulary(text for (text,) in store.conn.execute("SELECT text FROM reports"))
+
+
+def search_store(
+    store,
+    raw: str,
+    *,
+    text: bool = False,
+    label: str | None = None,
+    reviewer: str | None = None,
+    limit: int = 50,
+) -> list[dict]:
+    """Hits as flat records (``report_id, start, end, label, text, score`` and more), best
+    first: one per span occurrence in span mode (at most ``limit`` groups), one per place in
+    the text in text mode (at most ``limit`` places). ``label``/``reviewer`` add filters."""
+    extra = [f"label:{label}" if label else "", f"reviewer:{reviewer}" if reviewer else ""]
+    query = parse_query(" ".join([raw, *extra]), store.labels.names)
+    if text:
+        return [
+            {
+                "report_id": h.report_id,
+                "start": h.start,
+                "end": h.end,
+                "label": None,
+                "text": h.text,
+                "score": h.score,
+                "tagged": sorted({f"{s.label}:{s.reviewer}" for s in h.spans}),
+            }
+            for h in text_search(store, query, vocabulary=vocabulary_of(store), limit=limit)
+        ]
+    out = []
+    for group, hit in enumerate(index_store(store).search(query, limit)):
+        for s in hit.spans:
+            out.append(
+                {
+                    "report_id": s.report_id,
+                    "start": s.start,
+                    "end": s.end,
+                    "label": s.label,
+                    "text": s.text,
+                    "score": hit.score,
+                    "reviewer": s.reviewer,
+                    "group": group,
+                }
+            )
+    return out
