@@ -217,9 +217,12 @@ class SpanIndex:
             keys = (
                 [k for k in keys if self._groups[k].spans] if len(keys) != self.distinct else keys
             )
-        if not needle:
-            ranked = sorted(keys, key=lambda k: -len(self._groups[k].spans))
-            scored = [(k, 100.0) for k in ranked]
+        if not needle:  # filters alone: what they select, most frequent first
+
+            def selected(key: str) -> int:
+                return sum(1 for s in self._groups[key].spans.values() if self._passes(s, query))
+
+            scored = [(k, 100.0) for k in sorted(keys, key=lambda k: -selected(k))]
         elif len(needle) < SHORT:
             scored = _prefix(needle, keys)
         else:
@@ -290,7 +293,8 @@ class Vocabulary:
         self._words: list[str] | None = None
 
     def add(self, text: str) -> None:
-        self.counts.update(m.group().casefold() for m in _WORD.finditer(text))
+        # lower(), not casefold(): "straße" must stay a word the text holds ("strasse" is not)
+        self.counts.update(m.group().lower() for m in _WORD.finditer(text))
         self._words = None
 
     def similar(self, word: str, limit: int = 5) -> list[tuple[str, float]]:
@@ -298,7 +302,7 @@ class Vocabulary:
         typo or two of it, best first (``word`` itself too)."""
         if self._words is None:
             self._words = list(self.counts)
-        word = word.casefold()
+        word = word.lower()
         found = process.extract(
             word, self._words, scorer=fuzz.ratio, limit=limit, score_cutoff=TYPO_SCORE
         )
@@ -333,9 +337,11 @@ def text_search(
     hits: list[TextHit] = []
     seen: set[tuple[str, int, int]] = set()
     for phrase, score in _phrases(needle, vocabulary):
-        found = 0  # each phrase brings at most ``limit`` places, so typos get their turn
+        # Each phrase brings at most ``limit`` whole-word places and ``limit`` places inside
+        # words, so typos get their turn and whole words are not crowded out by parts.
+        whole_found = part_found = 0
         for report_id in _reports_holding(store, phrase):
-            if found >= limit:
+            if whole_found >= limit:
                 break
             if allowed is not None and report_id not in allowed:
                 continue
@@ -344,12 +350,15 @@ def text_search(
                 end = start + len(phrase)
                 if (report_id, start, end) in seen:
                     continue
-                seen.add((report_id, start, end))
                 whole = _boundary(text, start) and _boundary(text, end)
+                if (whole and whole_found >= limit) or (not whole and part_found >= limit):
+                    continue
+                seen.add((report_id, start, end))
                 hits.append(
                     TextHit(report_id, start, end, text[start:end], score * (1 if whole else 0.7))
                 )
-                found += 1
+                whole_found += whole
+                part_found += not whole
     # Whole words first ("erythema" before the start of "erythematosus"), then in order.
     hits.sort(key=lambda h: -h.score)
     return _with_spans(store, hits[:limit])
@@ -367,7 +376,7 @@ def _phrases(needle: str, vocabulary: Vocabulary | None) -> list[tuple[str, floa
     a typo away from it."""
     phrases = [(needle, 100.0)]
     if vocabulary is not None and len(needle) >= SHORT and " " not in needle:
-        phrases += [(w, s) for w, s in vocabulary.similar(needle) if w != needle.casefold()]
+        phrases += [(w, s) for w, s in vocabulary.similar(needle) if w != needle.lower()]
     return phrases
 
 
@@ -376,16 +385,10 @@ def _reports_holding(store, phrase: str) -> list[str]:
 
 
 def _find_all(text: str, phrase: str) -> list[int]:
-    """Starts of ``phrase`` in ``text``, ignoring case, not overlapping. Case folding can
-    change lengths (ß), so the search runs on a lower-cased copy only when lengths agree."""
-    lowered, needle = text.lower(), phrase.lower()
-    if len(lowered) != len(text):
-        lowered, needle = text, phrase
-    starts, i = [], lowered.find(needle)
-    while i >= 0:
-        starts.append(i)
-        i = lowered.find(needle, i + max(len(needle), 1))
-    return starts
+    """Starts of ``phrase`` in ``text``, ignoring case, not overlapping. The regular
+    expression compares character by character, so offsets stay those of the text even where
+    lower-casing would change a length (İ)."""
+    return [m.start() for m in re.finditer(re.escape(phrase), text, re.IGNORECASE)]
 
 
 def _reports_for(store, query: Query) -> set[str] | None:
