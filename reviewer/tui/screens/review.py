@@ -593,8 +593,10 @@ class ReviewScreen(EditingMixin, Screen):
         from reviewer.tui.screens.search import SearchScreen
 
         if self._search is None:
+            # Installed, so that popping it keeps it (and its query and results) for next time.
             self._search = SearchScreen(self)
-        self.app.push_screen(self._search)
+            self.app.install_screen(self._search, "search")
+        self.app.push_screen("search")
 
 
 def _meta(report: Report) -> Content:

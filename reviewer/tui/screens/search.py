@@ -47,7 +47,7 @@ class SearchScreen(Screen):
         Binding("ctrl+t", "toggle_mode", "Spans/text"),
         Binding("down", "results", "Results", show=False),
         Binding("space", "choose", "Choose hit", show=False),
-        Binding("ctrl+a", "choose_all", "Choose all untagged", show=False),
+        Binding("ctrl+a", "choose_all", "Choose every untagged exact match", show=False),
     ]
 
     def __init__(self, review) -> None:  # review: ReviewScreen
@@ -165,7 +165,7 @@ class SearchScreen(Screen):
         tagged = sum(1 for h in hits if h.tagged_by(self.review.reviewer))
         self._say(
             f"{len(hits)} places in the text ({tagged} tagged by you) · {took * 1000:.0f} ms · "
-            "space: choose, ctrl+a: all untagged, a label key: tag them"
+            "space: choose, ctrl+a: every untagged exact match, a label key: tag them"
         )
 
     def _text_key(self, hit: TextHit) -> str:
@@ -268,7 +268,11 @@ class SearchScreen(Screen):
         if not self.text_mode:
             return
         me = self.review.reviewer
-        untagged = {self._text_key(h) for h in self.text_hits if not h.tagged_by(me)}
+        # Exact whole-word matches only: a typo's neighbour ("plus" for "lupus") or a part of
+        # a longer word is chosen one by one, after a look.
+        untagged = {
+            self._text_key(h) for h in self.text_hits if not h.tagged_by(me) and h.score == 100
+        }
         self.chosen = set() if untagged <= self.chosen else untagged
         self._redraw_text()
 
