@@ -393,8 +393,9 @@ def stats_command(obj: Context, as_json: bool) -> None:
     for title, counts in (("label", stats["labels"]), ("reviewer", stats["reviewers"])):
         if counts:
             click.echo(f"\nspans by {title}:")
+            width = max(20, *(len(key) for key in counts))
             for key, n in counts.items():
-                click.echo(f"  {key:<20} {n:>8}")
+                click.echo(f"  {key:<{width}} {n:>8}")
     if stats["status"]:
         click.echo("\nstatus by reviewer:")
         for reviewer, counts in stats["status"].items():

@@ -126,12 +126,17 @@ class ReviewerApp(App):
             with Store(self.store.path, labels=self.store.labels) as store:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 notes: list[str] = []
+                # JSONL and spans say whose each span is; the other formats hold one layer,
+                # so they get the reviewer's own spans.
+                only = None if fmt in ("jsonl", "spans") else self.reviewer
                 if fmt == "brat":
-                    n = export_brat(store, target, notes=notes)
+                    n = export_brat(store, target, reviewer=only, notes=notes)
                     what = f"{n} reports"
                 else:
-                    n = export(store, fmt, target, notes=notes)
+                    n = export(store, fmt, target, notes=notes, reviewer=only)
                     what = f"{n} lines"
+                if only:
+                    what += f" of {only}'s spans"
         except (ReviewerError, OSError) as exc:
             self.call_from_thread(
                 self.notify, f"Export failed: {exc}", severity="error", markup=False

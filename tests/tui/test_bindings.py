@@ -472,8 +472,21 @@ async def test_s_and_S_select_the_next_and_previous_span(store: Store) -> None:
         assert v.selected_range() == at("Fever")
         await pilot.press("S", "S")
         assert v.selected_range() == at("ibuprofen")
-        assert app.said("No more spans that way")
+        assert "No more spans that way" in str(app.review_screen.query_one("#status").render())
         assert len(store.spans("r1")) == 3
+
+
+async def test_s_moves_on_where_two_reviewers_tagged_the_same_words(store: Store) -> None:
+    store.add_span(Span("r1", *at("ibuprofen"), "drug", "ibuprofen", "bob"))
+    async with running(store) as (app, pilot):
+        await tag(app, pilot, "ibuprofen")
+        await tag(app, pilot, "rash", "2")
+        v = view(app)
+        v.place(0)
+        await pilot.press("s")
+        assert v.selected_range() == at("ibuprofen")
+        await pilot.press("s")  # bob's span on the same words is not a second stop
+        assert v.selected_range() == at("rash")
 
 
 async def test_s_selects_a_span_starting_at_the_cursor(store: Store) -> None:
@@ -554,14 +567,14 @@ async def test_undo_and_redo_keys(store: Store) -> None:
         assert mine(store) == []
         assert [len(stack) for stack in store.undo_stacks(ME)] == [0, 2]
         await pilot.press("u")
-        assert app.said("Nothing to undo")
+        assert "Nothing to undo" in str(app.review_screen.query_one("#status").render())
         await pilot.press("U")
         assert mine(store) == [(*at("Aspirin"), "drug", "Aspirin")]
         await pilot.press("ctrl+y")
         assert mine(store) == [(*at("Aspirin"), "event", "Aspirin")]
         assert [len(stack) for stack in store.undo_stacks(ME)] == [2, 0]
         await pilot.press("U")
-        assert app.said("Nothing to redo")
+        assert "Nothing to redo" in str(app.review_screen.query_one("#status").render())
         assert view(app).spans == store.spans("r1")
         await pilot.press("n", "u")  # undo from another report goes back to the change
         assert current(app) == "r1"

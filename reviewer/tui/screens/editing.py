@@ -176,29 +176,31 @@ class EditingMixin:
     # --- moving between spans -----------------------------------------------------------------
 
     def _span_step(self: ReviewScreen, step: int) -> None:
-        ordered = sorted(self.spans, key=lambda s: (s.start, s.end))
-        if not ordered:
+        """Select the next (or previous) stretch of text that holds a span. Spans of several
+        reviewers on the same words are one stop; yours is the one the list highlights."""
+        extents = sorted({(s.start, s.end) for s in self.spans})
+        if not extents:
             self.notify("No spans in this report yet.")
             return
         selected = self.view.selected_range()
-        current = [i for i, s in enumerate(ordered) if (s.start, s.end) == selected]
-        if current:
-            i = current[0] + step
+        if selected in extents:
+            i = extents.index(selected) + step
         else:
             at = self.view.offset
-            later = [i for i, s in enumerate(ordered) if s.start >= at]
-            earlier = [i for i, s in enumerate(ordered) if s.start < at]
-            i = (
-                (later[0] if later else len(ordered))
-                if step > 0
-                else (earlier[-1] if earlier else -1)
-            )
-        if not 0 <= i < len(ordered):
-            self.notify("No more spans that way.")
+            later = [i for i, (a, _) in enumerate(extents) if a >= at]
+            earlier = [i for i, (a, _) in enumerate(extents) if a < at]
+            if step > 0:
+                i = later[0] if later else len(extents)
+            else:
+                i = earlier[-1] if earlier else -1
+        if not 0 <= i < len(extents):
+            self._message("No more spans that way.")
             return
-        span = ordered[i]
-        self.view.select_range(span.start, span.end)
-        self.query_one(SpanList).highlight(span.id)
+        start, end = extents[i]
+        self.view.select_range(start, end)
+        here = [s for s in self.spans if (s.start, s.end) == (start, end)]
+        here.sort(key=lambda s: s.reviewer != self.reviewer)
+        self.query_one(SpanList).highlight(here[0].id)
 
     def action_next_span(self: ReviewScreen) -> None:
         self._span_step(1)
@@ -212,7 +214,7 @@ class EditingMixin:
         call = self.store.undo if kind == "undo" else self.store.redo
         result = self._try(lambda: call(self.reviewer))
         if result is True:  # the store had nothing to replay
-            self.notify(f"Nothing to {kind}.")
+            self._message(f"Nothing to {kind}")
             return
         if not result:
             return
@@ -222,9 +224,20 @@ class EditingMixin:
         if self.report is None or span.report_id != self.report.id:
             self.open_report(span.report_id)
         shown = change.after
-        verb = {"undo": "Undid", "redo": "Redid"}[kind]
-        what = "tag" if change.before is None or change.after is None else "change"
-        self.after_change(result, f"{verb} {what} of {_quoted(span)}", shown)
+        n = len(result.changes)
+        if kind == "undo":  # an undo's changes are the original's, reversed
+            what = {True: "tag", False: "deletion"}.get(change.after is None, "")
+            if change.before is not None and change.after is not None:
+                what = "change"
+            message = f"Undid {what} of {_quoted(span)}"
+        else:
+            what = (
+                "tag" if change.before is None else "deletion" if change.after is None else "change"
+            )
+            message = f"Redid {what} of {_quoted(span)}"
+        if n > 1:
+            message += f" and {n - 1} more"
+        self.after_change(result, message, shown)
         if shown is None:
             self.view.place(span.start)
 
@@ -250,13 +263,13 @@ class EditingMixin:
                 return
             text = span.text if span else self.view.text[word[0] : word[1]]  # type: ignore[index]
         where = copy(self.app, text)
-        self.notify(f"Copied {len(text)} characters to {where}.", markup=False)
+        self.notify(f"Copied {len(text)} characters to {where}.", markup=False, timeout=3)
 
     def action_copy_citation(self: ReviewScreen) -> None:
         if self.report is None:
             return
         where = copy(self.app, self.report.citation())
-        self.notify(f"Copied the citation to {where}.", markup=False)
+        self.notify(f"Copied the citation to {where}.", markup=False, timeout=3)
 
     def action_toggle_precision(self: ReviewScreen) -> None:
         self.words_precision = not self.words_precision

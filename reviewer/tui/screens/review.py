@@ -272,6 +272,8 @@ class ReviewScreen(EditingMixin, Screen):
         queue = self.query_one(ReportQueue)
         if queue.highlighted_key != report_id:
             queue.highlight(report_id)
+        if not self.save_failed and self.saved.startswith("✓"):
+            self.saved = "✓ all saved"  # the last message was about another report
         self._remember()
         self.update_status()
 
@@ -439,6 +441,12 @@ class ReviewScreen(EditingMixin, Screen):
         self._remember()
         self.update_status()
 
+    def _message(self, message: str) -> None:
+        """Say something in the status line (where the last save is said), not in a pop-up
+        that would cover it."""
+        self.saved = f"✓ all saved · {message}" if not self.save_failed else self.saved
+        self.update_status()
+
     def update_status(self) -> None:
         if self.report is None:
             return
@@ -455,7 +463,8 @@ class ReviewScreen(EditingMixin, Screen):
             modes.append(f"count {view.count or '…'}")
         if view.hints:
             modes.append("JUMP: type the letters")
-        where = f" {self.reviewer} · report {position}/{len(ids)} · {status} · "
+        report = "report " if self.size.width >= 100 else ""  # at 80 columns, room for news
+        where = f" {self.reviewer} · {report}{position}/{len(ids)} · {status} · "
         self.query_one("#status", Static).update(
             Content.assemble(
                 one_line(where),
@@ -479,6 +488,7 @@ class ReviewScreen(EditingMixin, Screen):
         pane = self.query_one("#queue-pane")
         pane.display = not pane.display
         self._layout_chosen = True
+        self.call_after_refresh(self.view.scroll_cursor_visible)
         if pane.display:
             self.query_one(ReportQueue).focus()
         else:
@@ -488,6 +498,7 @@ class ReviewScreen(EditingMixin, Screen):
         pane = self.query_one(SpanList)
         pane.display = not pane.display
         self._layout_chosen = True
+        self.call_after_refresh(self.view.scroll_cursor_visible)
         if pane.display:
             pane.focus()
         else:
@@ -502,9 +513,19 @@ class ReviewScreen(EditingMixin, Screen):
 
     @on(Input.Changed, "#find")
     def _find_changed(self, event: Input.Changed) -> None:
+        bar = self.query_one("#find", Input)
         hit = self._find(event.value)
         if hit is not None:
             self.view.select_range(hit, hit + len(event.value))
+        folded, query = self.report.text.casefold() if self.report else "", event.value.casefold()
+        count = folded.count(query) if query else 0
+        bar.border_title = (
+            ""
+            if not query
+            else "no match"
+            if hit is None
+            else f"{count} match{'es' * (count != 1)}"
+        )
 
     def _find(self, query: str) -> int | None:
         if not query or self.report is None:

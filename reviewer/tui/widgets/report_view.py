@@ -75,6 +75,9 @@ class ReportView(TextArea):
 
     def __init__(self, labels: LabelSchema, **kwargs) -> None:
         super().__init__("", read_only=True, soft_wrap=True, **kwargs)
+        # A paragraph is one line: highlighting the cursor's line would hide every span's
+        # colour in the paragraph being annotated.
+        self.highlight_cursor_line = False
         self.labels = labels
         self.words = Words("")
         self.reviewer = ""
@@ -89,8 +92,7 @@ class ReportView(TextArea):
             label.name: Style(color="#1c1c1c", bgcolor=label.color) for label in labels.labels
         }
         self._others = {
-            label.name: Style(color=label.color, underline=True, bold=True)
-            for label in labels.labels
+            label.name: Style(color=label.color, underline=True) for label in labels.labels
         }
 
     # --- content ------------------------------------------------------------------------------
