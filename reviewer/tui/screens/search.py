@@ -30,8 +30,10 @@ SHOWN = 200  # occurrences listed for one group
 
 
 def snippet(text: str, start: int, end: int, width: int = 32) -> Content:
-    """The match with some context either side, on one line."""
-    left, right = context(text, start, end, width)
+    """The match with context on one line: a little before it (so that it shows even in a
+    narrow pane), more after."""
+    left, _ = context(text, start, end, min(width, 10))
+    _, right = context(text, start, end, width)
     return Content.assemble(
         (one_line(left), "dim"),
         (one_line(text[start:end]), "bold reverse"),
@@ -205,10 +207,10 @@ class SearchScreen(Screen):
         self.occurrences = list(hit.spans[:SHOWN]) if hit else []
         rows = [
             Content.assemble(
-                (f"{s.label:<9.9} ", "italic"),
+                (f"{s.label} ", "italic"),
+                (f"{one_line(s.reviewer)} ", "dim"),
                 (f"{one_line(s.report_id)} ", "dim"),
                 snippet(self._text(s.report_id), s.start, s.end),
-                (f"  {one_line(s.reviewer)}", "dim"),
             )
             for s in self.occurrences
         ]
