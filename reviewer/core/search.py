@@ -12,11 +12,14 @@ reviewer's status for the report), combinable with free text. Pure Python: no te
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
@@ -31,6 +34,7 @@ MIN_SCORE = 60.0
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """The form span texts are grouped and compared by: case folded, accents kept, every run
     of punctuation or white space one space (``Anti-dsDNA`` and ``anti dsDNA`` are one)."""
@@ -93,48 +97,103 @@ def parse_query(raw: str, labels: Iterable[str] = ()) -> Query:
 _EXAMPLES = {"label": "drug", "reviewer": "alice", "status": "done"}
 
 
+class SpanRef(NamedTuple):
+    """What the index keeps of a span (a ``Span`` also has these fields): cheap to make for
+    200,000 rows read straight from SQLite."""
+
+    id: str
+    report_id: str
+    start: int
+    end: int
+    label: str
+    text: str
+    reviewer: str
+
+
 @dataclass
 class Group:
-    """The spans whose text folds to one key."""
+    """The spans whose text folds to one key, with running counts (kept as spans come and
+    go, so that a hit on a group of 40,000 spans costs no more than one on a group of 4)."""
 
     key: str
-    spans: dict[str, Span] = field(default_factory=dict)
+    spans: dict[str, SpanRef] = field(default_factory=dict)
+    labels: Counter[str] = field(default_factory=Counter)
+    reviewers: Counter[str] = field(default_factory=Counter)
+    reports: Counter[str] = field(default_factory=Counter)
+    spellings: Counter[str] = field(default_factory=Counter)
+
+    def add(self, span: SpanRef) -> None:
+        self.spans[span.id] = span
+        self._count(span, 1)
+
+    def remove(self, span_id: str) -> None:
+        span = self.spans.pop(span_id, None)
+        if span is not None:
+            self._count(span, -1)
+
+    def _count(self, span: SpanRef, n: int) -> None:
+        for counter, value in (
+            (self.labels, span.label),
+            (self.reviewers, span.reviewer),
+            (self.reports, span.report_id),
+            (self.spellings, span.text),
+        ):
+            counter[value] += n
+            if counter[value] <= 0:
+                del counter[value]
 
     @property
     def text(self) -> str:
         """The most frequent spelling."""
-        return Counter(s.text for s in self.spans.values()).most_common(1)[0][0]
+        return self.spellings.most_common(1)[0][0]
 
 
-@dataclass(frozen=True)
 class SpanHit:
-    """A group of spans that matched, with what passed the filters."""
+    """A group of spans that matched: its counts, and its spans (those that passed the
+    filters) in report order, sorted only when asked for."""
 
-    key: str
-    text: str
-    score: float
-    spans: tuple[Span, ...]
+    def __init__(self, group: Group, score: float, chosen: list[SpanRef] | None = None) -> None:
+        self.key = group.key
+        self.score = score
+        self._group = group
+        self._chosen = chosen  # None: every span of the group
+        self._sorted: tuple[SpanRef, ...] | None = None
+        if chosen is None:
+            self.text = group.text
+            self.labels = Counter(group.labels)
+            self.reviewers = sorted(group.reviewers)
+            self.reports = sorted(group.reports)
+            self.count = len(group.spans)
+        else:
+            self.text = Counter(s.text for s in chosen).most_common(1)[0][0]
+            self.labels = Counter(s.label for s in chosen)
+            self.reviewers = sorted({s.reviewer for s in chosen})
+            self.reports = sorted({s.report_id for s in chosen})
+            self.count = len(chosen)
+
+    def first(self, n: int) -> list[SpanRef]:
+        """The first ``n`` spans in report order, without sorting a large group whole."""
+        if self._sorted is not None or self.count <= n:
+            return list(self.spans[:n])
+        spans = self._chosen if self._chosen is not None else self._group.spans.values()
+        return heapq.nsmallest(n, spans, key=lambda s: (s.report_id, s.start, s.reviewer))
 
     @property
-    def labels(self) -> Counter[str]:
-        return Counter(s.label for s in self.spans)
-
-    @property
-    def reviewers(self) -> list[str]:
-        return sorted({s.reviewer for s in self.spans})
-
-    @property
-    def reports(self) -> list[str]:
-        return sorted({s.report_id for s in self.spans})
+    def spans(self) -> tuple[SpanRef, ...]:
+        if self._sorted is None:
+            spans = self._chosen if self._chosen is not None else self._group.spans.values()
+            self._sorted = tuple(sorted(spans, key=lambda s: (s.report_id, s.start, s.reviewer)))
+        return self._sorted
 
 
 class SpanIndex:
     """Distinct span texts with their spans; built once, updated in place on each change."""
 
-    def __init__(self, spans: Iterable[Span] = (), statuses: dict | None = None) -> None:
+    def __init__(self, spans: Iterable[Span | SpanRef] = (), statuses: dict | None = None) -> None:
         self._groups: dict[str, Group] = {}
         self._keys: list[str] = []  # choices for rapidfuzz; a key whose group empties stays
         self._where: dict[str, str] = {}  # span id -> key
+        self._empty = 0  # keys whose group is empty
         # (report id, reviewer) -> status, for status: filters
         self.statuses: dict[tuple[str, str], Status] = dict(statuses or {})
         for span in spans:
@@ -145,11 +204,11 @@ class SpanIndex:
 
     @property
     def distinct(self) -> int:
-        return sum(1 for g in self._groups.values() if g.spans)
+        return len(self._keys) - self._empty
 
     # --- keeping it current -------------------------------------------------------------------
 
-    def add(self, span: Span) -> None:
+    def add(self, span: Span | SpanRef) -> None:
         if span.id in self._where:
             self.remove(span.id)
         key = fold(span.text)
@@ -159,13 +218,25 @@ class SpanIndex:
         if group is None:
             group = self._groups[key] = Group(key)
             self._keys.append(key)
-        group.spans[span.id] = span
+        elif not group.spans:
+            self._empty -= 1
+        ref = (
+            span
+            if isinstance(span, SpanRef)
+            else SpanRef(
+                span.id, span.report_id, span.start, span.end, span.label, span.text, span.reviewer
+            )
+        )
+        group.add(ref)
         self._where[span.id] = key
 
     def remove(self, span_id: str) -> None:
         key = self._where.pop(span_id, None)
         if key is not None:
-            self._groups[key].spans.pop(span_id, None)
+            group = self._groups[key]
+            group.remove(span_id)
+            if not group.spans:
+                self._empty += 1
 
     def apply(self, before: Span | None, after: Span | None) -> None:
         """One change from the store's log: a span added, changed or removed."""
@@ -192,13 +263,12 @@ class SpanIndex:
 
     def _hit(self, key: str, score: float, query: Query) -> SpanHit | None:
         group = self._groups[key]
-        spans = tuple(
-            sorted(
-                (s for s in group.spans.values() if self._passes(s, query)),
-                key=lambda s: (s.report_id, s.start, s.reviewer),
-            )
-        )
-        return SpanHit(key, group.text, score, spans) if spans else None
+        if not group.spans:
+            return None
+        if not query.has_filters:
+            return SpanHit(group, score)
+        chosen = [s for s in group.spans.values() if self._passes(s, query)]
+        return SpanHit(group, score, chosen) if chosen else None
 
     def search(self, raw: str | Query, limit: int = 50) -> list[SpanHit]:
         """Groups best first. A query of one or two characters matches span texts that start
@@ -214,9 +284,7 @@ class SpanIndex:
                 if any(self._passes(s, query) for s in self._groups[k].spans.values())
             ]
         else:
-            keys = (
-                [k for k in keys if self._groups[k].spans] if len(keys) != self.distinct else keys
-            )
+            keys = [k for k in keys if self._groups[k].spans] if self._empty else keys
         if not needle:  # filters alone: what they select, most frequent first
 
             def selected(key: str) -> int:
@@ -262,6 +330,7 @@ def _fuzzy(needle: str, keys: list[str], limit: int) -> list[tuple[str, float]]:
 
 _WORD = re.compile(r"\w[\w'-]*\w|\w", re.UNICODE)
 TYPO_SCORE = 80.0  # how close a report word must be to a typo'd query word to be searched too
+_LOOK = 200  # reports searched for whole words once enough parts of words are found
 
 
 @dataclass(frozen=True)
@@ -294,7 +363,7 @@ class Vocabulary:
 
     def add(self, text: str) -> None:
         # lower(), not casefold(): "straße" must stay a word the text holds ("strasse" is not)
-        self.counts.update(m.group().lower() for m in _WORD.finditer(text))
+        self.counts.update(map(str.lower, _WORD.findall(text)))
         self._words = None
 
     def similar(self, word: str, limit: int = 5) -> list[tuple[str, float]]:
@@ -339,10 +408,13 @@ def text_search(
     for phrase, score in _phrases(needle, vocabulary):
         # Each phrase brings at most ``limit`` whole-word places and ``limit`` places inside
         # words, so typos get their turn and whole words are not crowded out by parts.
-        whole_found = part_found = 0
+        whole_found = part_found = scanned = 0
         for report_id in _reports_holding(store, phrase):
-            if whole_found >= limit:
+            # Enough whole words; or enough parts of words after a fair look for whole ones
+            # (a one-letter query is inside every report).
+            if whole_found >= limit or (part_found >= limit and scanned >= _LOOK):
                 break
+            scanned += 1
             if allowed is not None and report_id not in allowed:
                 continue
             text = store.report(report_id).text
@@ -380,8 +452,8 @@ def _phrases(needle: str, vocabulary: Vocabulary | None) -> list[tuple[str, floa
     return phrases
 
 
-def _reports_holding(store, phrase: str) -> list[str]:
-    return store.fts_report_ids(phrase)
+def _reports_holding(store, phrase: str) -> Iterable[str]:
+    return store.iter_fts_report_ids(phrase)  # read as needed: most searches stop early
 
 
 def _find_all(text: str, phrase: str) -> list[int]:
@@ -436,14 +508,17 @@ def _with_spans(store, hits: list[TextHit]) -> list[TextHit]:
 
 
 def index_store(store) -> SpanIndex:
-    """A span index of everything in the store."""
+    """A span index of everything in the store (read as plain rows, not whole spans)."""
     statuses = {
         (rid, reviewer): Status(status)
         for rid, reviewer, status in store.conn.execute(
             "SELECT report_id, reviewer, status FROM review_status"
         )
     }
-    return SpanIndex(store.spans(), statuses)
+    rows = store.conn.execute(
+        "SELECT id, report_id, start_char, end_char, label, text, reviewer FROM spans"
+    )
+    return SpanIndex(map(SpanRef._make, rows), statuses)
 
 
 def vocabulary_of(store) -> Vocabulary:

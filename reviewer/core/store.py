@@ -668,6 +668,11 @@ class Store:
                     yield report_from_row(row[1:]), by_seq.get(row[0], [])
 
     def fts_report_ids(self, query: str) -> list[str]:
+        """Ids of reports whose text contains ``query``, ignoring case (see
+        :meth:`iter_fts_report_ids`)."""
+        return list(self.iter_fts_report_ids(query))
+
+    def iter_fts_report_ids(self, query: str) -> Iterator[str]:
         """Ids of reports whose text contains ``query``, ignoring case (Unicode case too).
 
         The trigram index answers LIKE from its ASCII runs of 3+ characters; shorter queries
@@ -680,10 +685,11 @@ class Store:
         )
         pattern = "".join(c if c.isascii() else "_" for c in query)
         if pattern == query and "%" not in query and "_" not in query:
-            return [r[0] for r in self.conn.execute(sql.format(""), (f"%{query}%",))]
+            yield from (r[0] for r in self.conn.execute(sql.format(""), (f"%{query}%",)))
+            return
         folded = query.casefold()
         rows = self.conn.execute(sql.format(", r.text"), (f"%{pattern}%",))
-        return [rid for rid, text in rows if folded in text.casefold()]
+        yield from (rid for rid, text in rows if folded in text.casefold())
 
     def spans_by_id(self, span_ids: list[str]) -> dict[str, Span]:
         """The stored spans among ``span_ids``, by id."""

@@ -150,7 +150,7 @@ class SearchScreen(Screen):
                     (one_line(hit.text), "bold"),
                     "  ",
                     (labels, "italic"),
-                    (f"  · {len(hit.spans)} in {reports} report{'s' * (reports != 1)}", "dim"),
+                    (f"  · {hit.count} in {reports} report{'s' * (reports != 1)}", "dim"),
                     (f"  · {one_line(', '.join(hit.reviewers))}", "dim"),
                 )
             )
@@ -204,7 +204,7 @@ class SearchScreen(Screen):
         return self._texts[report_id]
 
     def _show_occurrences(self, hit: SpanHit | None) -> None:
-        self.occurrences = list(hit.spans[:SHOWN]) if hit else []
+        self.occurrences = hit.first(SHOWN) if hit else []
         rows = [
             Content.assemble(
                 (f"{s.label} ", "italic"),
