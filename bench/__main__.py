@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bench.app import bench_app
 from bench.corpus import write_corpus
+from bench.search import bench_search
 from reviewer.core.exporter import export, export_brat
 from reviewer.core.importer import import_paths
 from reviewer.core.store import Store
@@ -129,11 +130,19 @@ def main() -> None:
     parser.add_argument(
         "--app-only", action="store_true", help="only the app's figures (keys, opening, startup)"
     )
+    parser.add_argument(
+        "--search-only",
+        action="store_true",
+        help="only the search figures (span index, span and text search, at 10k and 100k reports)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         if args.app_only:
             bench_app(d)
+            return
+        if args.search_only:
+            bench_search(d)
             return
         corpus = d / "corpus.jsonl"
         records = write_corpus(corpus, args.reports, args.spans)
@@ -156,6 +165,9 @@ def main() -> None:
         bench_brat(d)
         # The app's startup figure is for 10,000 reports: reuse the database when it has them.
         bench_app(d, d / "bench.db" if args.reports == 10_000 else None)
+        # The search figures start at 10,000 reports: reuse the database when it is that corpus.
+        default = args.reports == 10_000 and args.spans == 200_000
+        bench_search(d, d / "bench.db" if default else None, ours_import if default else None)
 
 
 if __name__ == "__main__":
