@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
@@ -186,6 +187,18 @@ class SpanHit:
         return self._sorted
 
 
+_ID, _LABEL, _REVIEWER, _REPORT, _TEXT = (
+    itemgetter(SpanRef._fields.index(name))
+    for name in ("id", "label", "reviewer", "report_id", "text")
+)
+
+
+def _ref(span: Span) -> SpanRef:
+    return SpanRef(
+        span.id, span.report_id, span.start, span.end, span.label, span.text, span.reviewer
+    )
+
+
 class SpanIndex:
     """Distinct span texts with their spans; built once, updated in place on each change."""
 
@@ -196,8 +209,38 @@ class SpanIndex:
         self._empty = 0  # keys whose group is empty
         # (report id, reviewer) -> status, for status: filters
         self.statuses: dict[tuple[str, str], Status] = dict(statuses or {})
+        self._bulk(spans)
+
+    def _bulk(self, spans: Iterable[Span | SpanRef]) -> None:
+        """Build from many spans at once: spans are grouped by their exact text first (a
+        list append each), each distinct text folded once, and each group counted in one go
+        (a Counter over a list runs in C; one update per span would not). Span ids are
+        unique, as in the store."""
+        by_text: dict[str, list[SpanRef]] = {}
         for span in spans:
-            self.add(span)
+            ref = span if isinstance(span, SpanRef) else _ref(span)
+            members = by_text.get(ref.text)
+            if members is None:
+                by_text[ref.text] = [ref]
+            else:
+                members.append(ref)
+        grouped: dict[str, list[SpanRef]] = {}
+        for text, refs in by_text.items():
+            key = fold(text)
+            if key:
+                grouped.setdefault(key, []).extend(refs)
+        for key, refs in grouped.items():
+            ids = list(map(_ID, refs))
+            self._groups[key] = Group(
+                key,
+                dict(zip(ids, refs, strict=True)),
+                Counter(map(_LABEL, refs)),
+                Counter(map(_REVIEWER, refs)),
+                Counter(map(_REPORT, refs)),
+                Counter(map(_TEXT, refs)),
+            )
+            self._keys.append(key)
+            self._where.update(dict.fromkeys(ids, key))
 
     def __len__(self) -> int:
         return len(self._where)
@@ -417,7 +460,7 @@ def text_search(
             scanned += 1
             if allowed is not None and report_id not in allowed:
                 continue
-            text = store.report(report_id).text
+            text = store.report_text(report_id)
             for start in _find_all(text, phrase):
                 end = start + len(phrase)
                 if (report_id, start, end) in seen:

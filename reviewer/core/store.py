@@ -275,6 +275,13 @@ class Store:
             raise ReviewerError(f"no report with id {report_id!r}")
         return report
 
+    def report_text(self, report_id: str) -> str:
+        """Just a report's text (no metadata to decode): for search, which reads many."""
+        row = self.conn.execute("SELECT text FROM reports WHERE id = ?", (report_id,)).fetchone()
+        if row is None:
+            raise ReviewerError(f"no report with id {report_id!r}")
+        return row[0]
+
     def reports(self) -> Iterator[Report]:
         """Every report, in import order."""
         for row in self.conn.execute(f"SELECT {REPORT_COLUMNS} FROM reports ORDER BY seq"):
@@ -681,8 +688,9 @@ class Store:
         candidates are checked again here with Unicode case folding."""
         sql = (
             "SELECT r.id{} FROM reports_fts JOIN reports r ON r.seq = reports_fts.rowid "
-            "WHERE reports_fts.text LIKE ? ORDER BY r.seq"
-        )
+            "WHERE reports_fts.text LIKE ?"
+        )  # no ORDER BY: the index yields rows in rowid (import) order, and sorting would
+        # read every match before the first could be used
         pattern = "".join(c if c.isascii() else "_" for c in query)
         if pattern == query and "%" not in query and "_" not in query:
             yield from (r[0] for r in self.conn.execute(sql.format(""), (f"%{query}%",)))

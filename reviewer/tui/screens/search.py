@@ -200,7 +200,7 @@ class SearchScreen(Screen):
 
     def _text(self, report_id: str) -> str:
         if report_id not in self._texts:
-            self._texts[report_id] = self.review.store.report(report_id).text
+            self._texts[report_id] = self.review.store.report_text(report_id)
         return self._texts[report_id]
 
     def _show_occurrences(self, hit: SpanHit | None) -> None:
