@@ -426,7 +426,7 @@ def search_command(
     limit: int,
     as_json: bool,
 ) -> None:
-    """Fuzzy search of the annotated spans (typos forgiven), or with --text of the reports.
+    """Fuzzy search of the annotated spans, or with --text of the reports.
 
     QUERY may hold filters: label:drug, reviewer:NAME, status:done."""
     with obj.store() as store:

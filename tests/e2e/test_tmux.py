@@ -86,12 +86,12 @@ def test_open_browse_and_quit_in_a_real_terminal(tmp_path: Path, tmux: Tmux) -> 
 
     command = f"env REVIEWER_DB={db} REVIEWER_NAME=e2e TERM=xterm-256color {REVIEWER}"
     tmux("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", command)
-    screen = tmux.wait_for(lambda s: "report 1/13" in s)
+    screen = tmux.wait_for(lambda s: " 1/13 · " in s)
     assert "Facial erythema after dupilumab" in screen
     assert "Title: Facial erythema" in screen  # the text pane shows the report itself
 
     tmux("send-keys", "-t", "app", "n")
-    screen = tmux.wait_for(lambda s: "report 2/13" in s)
+    screen = tmux.wait_for(lambda s: " 2/13 · " in s)
     assert "amoxicillin" in screen
 
     tmux("send-keys", "-t", "app", "C-q")
@@ -122,7 +122,7 @@ def open_as_carol(tmux: Tmux, db: Path, width: int, height: int) -> None:
         f"--db {shlex.quote(str(db))} --reviewer carol"
     )
     tmux("new-session", "-d", "-s", "app", "-x", str(width), "-y", str(height), command)
-    screen = tmux.wait_for(lambda s: "report 1/13" in s and "Title: Facial erythema" in s)
+    screen = tmux.wait_for(lambda s: " 1/13 · " in s and "Title: Facial erythema" in s)
     assert "carol" in screen and not SAVED.search(screen)
 
 
