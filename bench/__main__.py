@@ -18,7 +18,7 @@ from bench.corpus import write_corpus
 from bench.search import bench_search
 from reviewer.core.exporter import export, export_brat
 from reviewer.core.importer import import_paths
-from reviewer.core.store import Store
+from reviewer.core.store import CACHE_KIB, Store
 
 
 def timed(fn) -> tuple[float, object]:
@@ -35,6 +35,7 @@ def raw_import(db: Path, records: list[dict], fts: bool = True) -> None:
     conn.execute("DROP TRIGGER reports_fts_insert")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # as the store sets it
     conn.execute("BEGIN")
     conn.executemany(
         "INSERT INTO reports (id, text, length, sha256, imported_at) VALUES (?, ?, ?, '', '')",

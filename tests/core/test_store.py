@@ -326,3 +326,10 @@ def test_several_spans_added_as_one_action_are_undone_together(tmp_path: Path) -
     with pytest.raises(ValidationError):
         store.add_spans([span(TEXT, "SLE", "diagnosis", "carol"), bad], "carol")
     assert len(store.spans("case", reviewer="carol")) == 2  # nothing of a refused batch kept
+
+
+def test_the_page_cache_holds_a_large_import(tmp_path: Path) -> None:
+    from reviewer.core.store import CACHE_KIB
+
+    store = make_store(tmp_path)
+    assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB
