@@ -16,7 +16,7 @@ import heapq
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -162,15 +162,26 @@ class SpanHit:
         if chosen is None:
             self.text = group.text
             self.labels = Counter(group.labels)
-            self.reviewers = sorted(group.reviewers)
-            self.reports = sorted(group.reports)
+            self._reviewers: Iterable[str] = group.reviewers
+            self._reports: Iterable[str] = group.reports
+            self.report_count = len(group.reports)
             self.count = len(group.spans)
         else:
             self.text = Counter(s.text for s in chosen).most_common(1)[0][0]
             self.labels = Counter(s.label for s in chosen)
-            self.reviewers = sorted({s.reviewer for s in chosen})
-            self.reports = sorted({s.report_id for s in chosen})
+            self._reviewers = {s.reviewer for s in chosen}
+            self._reports = {s.report_id for s in chosen}
+            self.report_count = len(self._reports)
             self.count = len(chosen)
+
+    @property
+    def reviewers(self) -> list[str]:
+        return sorted(self._reviewers)
+
+    @property
+    def reports(self) -> list[str]:
+        """The reports, sorted (when asked: a group can span 100,000 reports)."""
+        return sorted(self._reports)
 
     def first(self, n: int) -> list[SpanRef]:
         """The first ``n`` spans in report order, without sorting a large group whole."""
@@ -550,7 +561,19 @@ def _with_spans(store, hits: list[TextHit]) -> list[TextHit]:
 # --- for the command line ------------------------------------------------------------------------
 
 
-def index_store(store) -> SpanIndex:
+class Cancelled(Exception):
+    """Building an index stopped because its caller asked (the app is closing)."""
+
+
+def _rows(cursor, cancelled: Callable[[], bool] | None, size: int = 5000) -> Iterator[tuple]:
+    """A cursor's rows, asking ``cancelled`` between batches."""
+    while batch := cursor.fetchmany(size):
+        if cancelled is not None and cancelled():
+            raise Cancelled
+        yield from batch
+
+
+def index_store(store, cancelled: Callable[[], bool] | None = None) -> SpanIndex:
     """A span index of everything in the store (read as plain rows, not whole spans)."""
     statuses = {
         (rid, reviewer): Status(status)
@@ -561,11 +584,12 @@ def index_store(store) -> SpanIndex:
     rows = store.conn.execute(
         "SELECT id, report_id, start_char, end_char, label, text, reviewer FROM spans"
     )
-    return SpanIndex(map(SpanRef._make, rows), statuses)
+    return SpanIndex(map(SpanRef._make, _rows(rows, cancelled)), statuses)
 
 
-def vocabulary_of(store) -> Vocabulary:
-    return Vocabulary(text for (text,) in store.conn.execute("SELECT text FROM reports"))
+def vocabulary_of(store, cancelled: Callable[[], bool] | None = None) -> Vocabulary:
+    rows = store.conn.execute("SELECT text FROM reports")
+    return Vocabulary(text for (text,) in _rows(rows, cancelled, 500))
 
 
 def search_store(

@@ -8,6 +8,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingsMap
+from textual.worker import get_current_worker
 
 from reviewer.core.model import ReviewerError
 from reviewer.core.store import Store
@@ -39,7 +40,8 @@ class ReviewerApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(self.review_screen)
-        self._build_index()
+        # After the first screen is drawn: the build shares the interpreter with it.
+        self.call_after_refresh(self._build_index)
 
     # --- the search index: built once per start, in a worker; kept current by each change ---
 
@@ -48,11 +50,19 @@ class ReviewerApp(App):
 
     @work(thread=True, exclusive=True, group="index")
     def _build_index(self) -> None:
-        from reviewer.core.search import index_store, vocabulary_of
+        from reviewer.core.search import Cancelled, index_store, vocabulary_of
 
-        with Store(self.store.path, labels=self.store.labels) as store:
-            index = index_store(store)
-            vocabulary = vocabulary_of(store)
+        worker = get_current_worker()
+
+        def cancelled() -> bool:  # the app is closing: stop, do not keep it waiting
+            return worker.is_cancelled
+
+        try:
+            with Store(self.store.path, labels=self.store.labels) as store:
+                index = index_store(store, cancelled)
+                vocabulary = vocabulary_of(store, cancelled)
+        except Cancelled:
+            return
         self.call_from_thread(self._index_ready, index, vocabulary)
 
     def _index_ready(self, index, vocabulary) -> None:

@@ -143,7 +143,7 @@ class SearchScreen(Screen):
         rows = []
         for hit in hits:
             labels = ", ".join(f"{name} {n}" for name, n in hit.labels.most_common())
-            reports = len(hit.reports)
+            reports = hit.report_count
             rows.append(
                 Content.assemble(
                     (f"{hit.score:3.0f} ", "dim"),
