@@ -455,7 +455,7 @@ def search_command(
         reports = sorted({r["report_id"] for r in rows})
         click.echo(
             f"{rows[0]['score']:5.1f}  {one_line(rows[0]['text'])}  "
-            + ", ".join(f"{lab} {n}" for lab, n in labels.most_common())
+            + one_line(", ".join(f"{lab} {n}" for lab, n in labels.most_common()))
             + f"  · {len(rows)} in {len(reports)} report{'s' * (len(reports) != 1)}: "
             + one_line(", ".join(reports[:5]) + (" …" if len(reports) > 5 else ""))
             + f"  · {one_line(', '.join(reviewers))}"

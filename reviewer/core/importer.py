@@ -490,6 +490,8 @@ class _FileImport:
                     "with --map, or keep it with --new-labels"
                 )
             label = target
+            if has_controls(label):
+                raise ValidationError(f"label {label!r} contains control characters")
             self._keep_new_label(label)
             self.summary.new_labels.add(label)
         self.summary.labels[(source, label)] += 1

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from pathlib import Path
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingsMap
+from textual.screen import ModalScreen
+from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from reviewer.core.model import ReviewerError
@@ -36,6 +39,7 @@ class ReviewerApp(App):
         check_label_keys(store)
         self.review_screen = ReviewScreen(store, reviewer)
         self._pending: list = []  # actions made before the search index was ready
+        self.index_lock = threading.Lock()  # the index is read in search workers
         self.sub_title = one_line(f"{reviewer} · {store.path}")
 
     def on_mount(self) -> None:
@@ -71,14 +75,27 @@ class ReviewerApp(App):
         for result in self._pending:
             self.index_change(result)
         self._pending.clear()
+        from reviewer.tui.screens.search import SearchScreen
+
+        if isinstance(self.screen, SearchScreen):  # it said "building the index…": search now
+            self.screen.run_search(self.screen.query_one("#query", Input).value)
 
     def index_change(self, result) -> None:
         """Apply an action's span changes to the search index (or keep them until it is built)."""
         if self.span_index is None:
             self._pending.append(result)
             return
-        for change in result.changes:
-            self.span_index.apply(change.before, change.after)
+        with self.index_lock:  # a search worker may be reading it
+            for change in result.changes:
+                self.span_index.apply(change.before, change.after)
+
+    def action_command_palette(self) -> None:
+        # Not over a dialog: its answer belongs to the report it was asked on, and the palette
+        # could open another one (or switch reviewer) in between.
+        if isinstance(self.screen, ModalScreen):
+            self.bell()
+            return
+        super().action_command_palette()
 
     def help_bindings(self) -> list[Binding]:
         return [
@@ -164,6 +181,8 @@ def check_label_keys(store: Store) -> None:
     for label in store.labels.labels:
         if not label.key:
             continue
+        if label.key == ",":  # Textual separates keys with commas: it cannot bind one
+            raise ReviewerError(f"label {label.name!r}: ',' cannot be a key; choose another")
         (key,) = BindingsMap([Binding(label.key, "label")]).key_to_bindings
         if key in taken:
             raise ReviewerError(

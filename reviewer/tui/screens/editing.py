@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def _quoted(span: Span) -> str:
     text = one_line(span.text)
-    return f"{span.label} “{text if len(text) <= 40 else text[:39] + '…'}”"
+    return one_line(f"{span.label} “{text if len(text) <= 40 else text[:39] + '…'}”")
 
 
 class EditingMixin:
@@ -128,7 +128,7 @@ class EditingMixin:
             if note is not None and note != span.note:
                 self._update(span, f"Note on {_quoted(span)} saved", note=note)
 
-        self.app.push_screen(TextPrompt(f"Note on {_quoted(span)}", span.note), save)
+        self.app.push_screen(TextPrompt(f"Note on {_quoted(span)}", one_line(span.note)), save)
 
     def action_attributes(self: ReviewScreen) -> None:
         from reviewer.tui.screens.dialogs import AttributesDialog

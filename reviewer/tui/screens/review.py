@@ -7,6 +7,7 @@ says when the last one was saved (or that it failed, and why).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections import Counter
@@ -29,7 +30,7 @@ from reviewer.core.text import one_line
 from reviewer.tui.screens.editing import EditingMixin
 from reviewer.tui.widgets.queue import QueueRow, ReportQueue, matches, parse_filter
 from reviewer.tui.widgets.report_view import ReportView
-from reviewer.tui.widgets.rows import RowList
+from reviewer.tui.widgets.rows import RowList, key_name
 from reviewer.tui.widgets.span_list import SpanList
 
 # Widths at which the side panes show by default; narrower, they are toggled (Q, L).
@@ -113,7 +114,9 @@ class ReviewScreen(EditingMixin, Screen):
         self._cursor = 0  # the text cursor's offset, kept for saving when the widgets are gone
         for i, label in enumerate(self.labels.labels):
             if label.key:
-                self._bindings.bind(label.key, f"label({i})", f"Tag as {label.name}", show=False)
+                self._bindings.bind(
+                    key_name(label.key), f"label({i})", f"Tag as {label.name}", show=False
+                )
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -206,7 +209,7 @@ class ReviewScreen(EditingMixin, Screen):
         queue = self.query_one(ReportQueue)
         queue.set_rows(shown, self.report.id if self.report else None)
         # While the filter is typed, a half-typed status is said in the title, not in a pop-up.
-        queue.border_title = error or f"Reports {len(shown)}/{len(self.rows)}"
+        queue.border_title = Content(one_line(error or f"Reports {len(shown)}/{len(self.rows)}"))
 
     def _update_row(self, report_id: str, **changes) -> None:
         """One report's row changed (its counts or status): redraw it where it is, or filter
@@ -265,6 +268,7 @@ class ReviewScreen(EditingMixin, Screen):
         self.opened_at = time.monotonic()
         self.spans = self.store.spans(report_id)
         self.view.show(report.text, self.spans, self.reviewer, cursor)
+        self._cursor = self.view.offset  # before it is remembered below
         if select is not None:
             self.view.select_range(select.start, select.end)
         self.query_one("#meta", Static).update(_meta(report))
@@ -363,7 +367,8 @@ class ReviewScreen(EditingMixin, Screen):
             return False
         self._update_row(report_id, status=status)
         if self.app.span_index is not None:
-            self.app.span_index.set_status(report_id, self.reviewer, status)
+            with self.app.index_lock:
+                self.app.span_index.set_status(report_id, self.reviewer, status)
         self.update_status()
         return True
 
@@ -516,9 +521,13 @@ class ReviewScreen(EditingMixin, Screen):
         bar = self.query_one("#find", Input)
         hit = self._find(event.value)
         if hit is not None:
-            self.view.select_range(hit, hit + len(event.value))
-        folded, query = self.report.text.casefold() if self.report else "", event.value.casefold()
-        count = folded.count(query) if query else 0
+            self.view.select_range(hit, self._find_end(hit, event.value))
+        query = event.value
+        count = (
+            len(re.findall(re.escape(query), self.report.text, re.IGNORECASE))
+            if query and self.report
+            else 0
+        )
         bar.border_title = (
             ""
             if not query
@@ -528,11 +537,20 @@ class ReviewScreen(EditingMixin, Screen):
         )
 
     def _find(self, query: str) -> int | None:
+        """The first match at or after where find started (wrapping round), ignoring case.
+        A regular expression compares character by character, so its offsets are the
+        text's own (lower-casing would change lengths: ß, ligatures, İ)."""
         if not query or self.report is None:
             return None
-        text = self.report.text.casefold() if query == query.casefold() else self.report.text
-        hit = text.find(query, self._find_origin)
-        return hit if hit >= 0 else (text.find(query) if text.find(query) >= 0 else None)
+        pattern = re.compile(re.escape(query), re.IGNORECASE)
+        hit = pattern.search(self.report.text, self._find_origin) or pattern.search(
+            self.report.text
+        )
+        return hit.start() if hit else None
+
+    def _find_end(self, start: int, query: str) -> int:
+        match = re.compile(re.escape(query), re.IGNORECASE).match(self.report.text, start)
+        return match.end() if match else start + len(query)
 
     @on(Input.Submitted, "#find")
     def _find_submitted(self, event: Input.Submitted) -> None:
@@ -545,7 +563,7 @@ class ReviewScreen(EditingMixin, Screen):
                 self.notify("Not found in this report.", severity="warning")
             self.view.place(self._find_origin)
             return
-        self.view.select_range(hit, hit + len(event.value))
+        self.view.select_range(hit, self._find_end(hit, event.value))
 
     @on(LineInput.Cancelled, "#find")
     def _find_cancelled(self) -> None:

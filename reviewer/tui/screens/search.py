@@ -24,7 +24,7 @@ from reviewer.core.model import ReviewerError, Span
 from reviewer.core.search import SpanHit, TextHit, parse_query, text_search
 from reviewer.core.store import Store
 from reviewer.core.text import context, one_line
-from reviewer.tui.widgets.rows import ContentRows, RowList
+from reviewer.tui.widgets.rows import ContentRows, RowList, key_name
 
 SHOWN = 200  # occurrences listed for one group
 
@@ -63,7 +63,9 @@ class SearchScreen(Screen):
         self._texts: dict[str, str] = {}
         for i, label in enumerate(review.labels.labels):
             if label.key:
-                self._bindings.bind(label.key, f"tag({i})", f"Tag as {label.name}", show=False)
+                self._bindings.bind(
+                    key_name(label.key), f"tag({i})", f"Tag as {label.name}", show=False
+                )
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -118,7 +120,8 @@ class SearchScreen(Screen):
                 if index is None:
                     app.call_from_thread(self._say, "Building the search index…")
                     return
-                hits = index.search(query, 100)
+                with app.index_lock:  # the main thread applies changes to it
+                    hits = index.search(query, 100)
         except ReviewerError as exc:
             app.call_from_thread(self._say, str(exc), True)
             return
@@ -142,7 +145,7 @@ class SearchScreen(Screen):
         self.span_hits = hits
         rows = []
         for hit in hits:
-            labels = ", ".join(f"{name} {n}" for name, n in hit.labels.most_common())
+            labels = one_line(", ".join(f"{name} {n}" for name, n in hit.labels.most_common()))
             reports = hit.report_count
             rows.append(
                 Content.assemble(
@@ -167,7 +170,7 @@ class SearchScreen(Screen):
         tagged = sum(1 for h in hits if h.tagged_by(self.review.reviewer))
         self._say(
             f"{len(hits)} places in the text ({tagged} tagged by you) · {took * 1000:.0f} ms · "
-            "space: choose, ctrl+a: every untagged exact match, a label key: tag them"
+            "in the list (↓): space chooses, ctrl+a every untagged exact match, a label key tags"
         )
 
     def _text_key(self, hit: TextHit) -> str:
@@ -183,7 +186,10 @@ class SearchScreen(Screen):
             if hit.tagged_by(me):
                 state = ("✓ yours ", "green")
             elif hit.spans:
-                state = ("· " + ",".join(sorted({s.label for s in hit.spans})) + " ", "yellow")
+                state = (
+                    one_line("· " + ",".join(sorted({s.label for s in hit.spans})) + " "),
+                    "yellow",
+                )
             else:
                 state = ("untagged ", "dim")
             text = self._text(hit.report_id)
@@ -207,7 +213,7 @@ class SearchScreen(Screen):
         self.occurrences = hit.first(SHOWN) if hit else []
         rows = [
             Content.assemble(
-                (f"{s.label} ", "italic"),
+                (one_line(f"{s.label} "), "italic"),
                 (f"{one_line(s.reviewer)} ", "dim"),
                 (f"{one_line(s.report_id)} ", "dim"),
                 snippet(self._text(s.report_id), s.start, s.end),
@@ -230,15 +236,17 @@ class SearchScreen(Screen):
     @on(RowList.Selected, "#hits")
     def _hit_chosen(self, event: RowList.Selected) -> None:
         if self.text_mode:
-            hit = next(h for h in self.text_hits if self._text_key(h) == event.key)
-            self._open(hit.report_id, hit.start, hit.end)
+            hit = next((h for h in self.text_hits if self._text_key(h) == event.key), None)
+            if hit is not None:  # (the results may have been replaced meanwhile)
+                self._open(hit.report_id, hit.start, hit.end)
         else:
             self.query_one("#occurrences").focus()
 
     @on(RowList.Selected, "#occurrences")
     def _occurrence_chosen(self, event: RowList.Selected) -> None:
-        span = next(s for s in self.occurrences if s.id == event.key)
-        self._open(span.report_id, span.start, span.end)
+        span = next((s for s in self.occurrences if s.id == event.key), None)
+        if span is not None:
+            self._open(span.report_id, span.start, span.end)
 
     def _open(self, report_id: str, start: int, end: int) -> None:
         """Back to the review screen, the report open and the hit selected; ``/`` comes back
@@ -294,6 +302,9 @@ class SearchScreen(Screen):
         if not result:
             return
         self.review.changed(result)
+        self.chosen.clear()
+        self.text_hits = []  # until the search runs again: no second tagging of the same places
+        self._redraw_text()
         n = len(spans)
         self.notify(
             f"Tagged {n} place{'s' * (n != 1)} as {label} (u undoes them together).", markup=False

@@ -8,13 +8,19 @@ has the same number of lines, cut to the width, and is rendered when it scrolls 
 from __future__ import annotations
 
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
 from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+
+def key_name(key: str) -> str:
+    """A label's key as Textual names it ("%" is "percent_sign"), for binding it."""
+    (name,) = BindingsMap([Binding(key, "label")]).key_to_bindings
+    return name
 
 
 class RowList(ScrollView, can_focus=True):
@@ -139,7 +145,10 @@ class RowList(ScrollView, can_focus=True):
             self.post_message(self.Selected(self, key))
 
     def on_click(self, event: events.Click) -> None:
-        index = int(self.scroll_y + event.y) // self.ROW_HEIGHT
+        offset = event.get_content_offset(self)  # inside the border, or None on it
+        if offset is None:
+            return
+        index = int(self.scroll_y + offset.y) // self.ROW_HEIGHT
         if 0 <= index < len(self.keys):
             self._move_to(index)
             self.post_message(self.Selected(self, self.keys[index]))

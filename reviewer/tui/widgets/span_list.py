@@ -31,13 +31,13 @@ class SpanList(RowList):
         color = label.color if label else "white"
         own = span.reviewer == self.reviewer
         parts: list[str | tuple[str, str]] = [
-            (f"{span.label:<10.10}", f"bold {color}"),
+            (f"{one_line(span.label):<10.10}", f"bold {color}"),
             " ",
             (one_line(span.text), "bold" if own else ""),
         ]
         flags = [k for k, v in sorted(span.attributes.items()) if v is True]
         if flags:
-            parts += ["  ", (" ".join(flags), "italic")]
+            parts += ["  ", (one_line(" ".join(flags)), "italic")]
         if not own:
             parts += ["  ", (one_line(span.reviewer), "dim")]
         if span.note:
