@@ -49,7 +49,7 @@ class SearchScreen(Screen):
         Binding("ctrl+t", "toggle_mode", "Spans/text"),
         Binding("down", "results", "Results", show=False),
         Binding("space", "choose", "Choose hit", show=False),
-        Binding("ctrl+a", "choose_all", "Choose every untagged exact match", show=False),
+        Binding("ctrl+a", "choose_all", "Choose every untagged best match", show=False),
     ]
 
     def __init__(self, review) -> None:  # review: ReviewScreen
@@ -170,7 +170,7 @@ class SearchScreen(Screen):
         tagged = sum(1 for h in hits if h.tagged_by(self.review.reviewer))
         self._say(
             f"{len(hits)} places in the text ({tagged} tagged by you) · {took * 1000:.0f} ms · "
-            "in the list (↓): space chooses, ctrl+a every untagged exact match, a label key tags"
+            "in the list (↓): space chooses, ctrl+a every untagged best match, a label key tags"
         )
 
     def _text_key(self, hit: TextHit) -> str:
@@ -278,10 +278,12 @@ class SearchScreen(Screen):
         if not self.text_mode:
             return
         me = self.review.reviewer
-        # Exact whole-word matches only: a typo's neighbour ("plus" for "lupus") or a part of
-        # a longer word is chosen one by one, after a look.
+        # The best matches only (whole words of the query, or of the word a typo meant): a
+        # typo's other neighbours ("plus" for "lupus") or a part of a longer word are chosen
+        # one by one, after a look.
+        best = max((h.score for h in self.text_hits), default=0)
         untagged = {
-            self._text_key(h) for h in self.text_hits if not h.tagged_by(me) and h.score == 100
+            self._text_key(h) for h in self.text_hits if not h.tagged_by(me) and h.score == best
         }
         self.chosen = set() if untagged <= self.chosen else untagged
         self._redraw_text()
