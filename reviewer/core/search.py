@@ -25,6 +25,7 @@ from typing import NamedTuple
 from rapidfuzz import fuzz, process
 
 from reviewer.core.model import ReviewerError, Span, Status
+from reviewer.core.text import find_all
 
 FILTERS = ("label", "reviewer", "status")
 # Below this length a query is a prefix or exact match only: fuzzy scores of one or two
@@ -463,7 +464,8 @@ def text_search(
         # Each phrase brings at most ``limit`` whole-word places and ``limit`` places inside
         # words, so typos get their turn and whole words are not crowded out by parts.
         whole_found = part_found = scanned = 0
-        for report_id in _reports_holding(store, phrase):
+        # Read as needed: most searches stop early.
+        for report_id in store.iter_fts_report_ids(phrase):
             # Enough whole words; or enough parts of words after a fair look for whole ones
             # (a one-letter query is inside every report).
             if whole_found >= limit or (part_found >= limit and scanned >= _LOOK):
@@ -472,7 +474,7 @@ def text_search(
             if allowed is not None and report_id not in allowed:
                 continue
             text = store.report_text(report_id)
-            for start in _find_all(text, phrase):
+            for start in find_all(text, phrase):
                 end = start + len(phrase)
                 if (report_id, start, end) in seen:
                     continue
@@ -506,38 +508,13 @@ def _phrases(needle: str, vocabulary: Vocabulary | None) -> list[tuple[str, floa
     return phrases
 
 
-def _reports_holding(store, phrase: str) -> Iterable[str]:
-    return store.iter_fts_report_ids(phrase)  # read as needed: most searches stop early
-
-
-def _find_all(text: str, phrase: str) -> list[int]:
-    """Starts of ``phrase`` in ``text``, ignoring case, not overlapping. The regular
-    expression compares character by character, so offsets stay those of the text even where
-    lower-casing would change a length (İ)."""
-    return [m.start() for m in re.finditer(re.escape(phrase), text, re.IGNORECASE)]
-
-
 def _reports_for(store, query: Query) -> set[str] | None:
-    if query.reviewer is None and query.status is None:
+    """The reports a text search may look in: all (None), those with the status asked for
+    (the store's own status rule, as for export), or those the reviewer has worked on."""
+    if query.status is not None:
+        return store.report_ids_with_status(query.status, query.reviewer)
+    if query.reviewer is None:
         return None
-    where, params = [], []
-    if query.reviewer is not None:
-        where.append("reviewer = ?")
-        params.append(query.reviewer)
-    if query.status is not None and query.status is not Status.TODO:
-        where.append("status = ?")
-        params.append(query.status.value)
-        rows = store.conn.execute(
-            f"SELECT report_id FROM review_status WHERE {' AND '.join(where)}", params
-        )
-        return {r[0] for r in rows}
-    if query.status is Status.TODO:  # to do: no status row, or one that says todo
-        done = store.conn.execute(
-            "SELECT report_id FROM review_status WHERE status != 'todo'"
-            + (" AND reviewer = ?" if query.reviewer else ""),
-            [query.reviewer] if query.reviewer else [],
-        )
-        return set(store.report_ids()) - {r[0] for r in done}
     rows = store.conn.execute(
         "SELECT DISTINCT report_id FROM spans WHERE reviewer = ? "
         "UNION SELECT report_id FROM review_status WHERE reviewer = ?",

@@ -96,6 +96,11 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise ReviewerError(f"{path}: cannot open the database: {exc}") from None
 
+    def for_thread(self) -> Store:
+        """Another store on the same database and labels, for a worker thread (a sqlite
+        connection belongs to the thread that made it). Close it when done."""
+        return Store(self.path, labels=self._schema)
+
     def connect(self) -> sqlite3.Connection:
         """A new connection to this database with the store's settings, for the thread that
         calls it (the store's own is ``self.conn``)."""
@@ -332,17 +337,16 @@ class Store:
 
     def add_span(self, span: Span) -> ActionResult:
         """Validate and store a new span as one logged, undoable action."""
-        report = self.report(span.report_id)
-        validate_span(span, report.text, self.labels)
-        now = now_iso()
-        span = replace(span, created_at=now, updated_at=now)
-        return self._edit(span.reviewer, "add_span", [Change(None, span)])
+        return self._add([span], span.reviewer, "add_span")
 
     def add_spans(self, spans: list[Span], reviewer: str) -> ActionResult:
         """Validate and store several new spans (all ``reviewer``'s) as one action, which one
         undo takes back whole (tagging every hit of a search)."""
         if not spans:
             raise ReviewerError("no spans to add")
+        return self._add(spans, reviewer, f"add_spans ({len(spans)})")
+
+    def _add(self, spans: list[Span], reviewer: str, summary: str) -> ActionResult:
         texts: dict[str, str] = {}
         now = now_iso()
         changes = []
@@ -350,10 +354,10 @@ class Store:
             if span.reviewer != reviewer:
                 raise ReviewerError(f"span {span.id} is {span.reviewer}'s, not {reviewer}'s")
             if span.report_id not in texts:
-                texts[span.report_id] = self.report(span.report_id).text
+                texts[span.report_id] = self.report_text(span.report_id)
             validate_span(span, texts[span.report_id], self.labels)
             changes.append(Change(None, replace(span, created_at=now, updated_at=now)))
-        return self._edit(reviewer, f"add_spans ({len(spans)})", changes)
+        return self._edit(reviewer, summary, changes)
 
     def update_span(self, span_id: str, reviewer: str, **changes: Any) -> ActionResult:
         """Change a span's offsets, label, attributes or note; the covered text follows the
@@ -363,7 +367,7 @@ class Store:
         if set(changes) - allowed:
             raise ReviewerError(f"cannot change {sorted(set(changes) - allowed)} of a span")
         after = replace(before, **changes)
-        text = self.report(before.report_id).text
+        text = self.report_text(before.report_id)
         if after.start != before.start or after.end != before.end:
             after = replace(after, text=text[after.start : after.end])
         validate_span(after, text, self.labels)

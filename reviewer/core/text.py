@@ -244,6 +244,13 @@ def location_to_offset(starts: list[int], location: tuple[int, int]) -> int:
     return starts[row] + column
 
 
+def find_all(text: str, phrase: str) -> list[int]:
+    """Starts of ``phrase`` in ``text``, ignoring case, not overlapping. A regular expression
+    compares character by character, so a match is as long as ``phrase`` and its offsets are
+    the text's own (lower-casing the text would change lengths: ß, ligatures, İ)."""
+    return [m.start() for m in re.finditer(re.escape(phrase), text, re.IGNORECASE)]
+
+
 def context(text: str, start: int, end: int, width: int = 40) -> tuple[str, str]:
     """Up to ``width`` characters either side of a span, newlines shown as spaces."""
     left = text[max(0, start - width) : start].replace("\n", " ")

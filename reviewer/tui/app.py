@@ -62,7 +62,7 @@ class ReviewerApp(App):
             return worker.is_cancelled
 
         try:
-            with Store(self.store.path, labels=self.store.labels) as store:
+            with self.store.for_thread() as store:
                 index = index_store(store, cancelled)
                 vocabulary = vocabulary_of(store, cancelled)
         except Cancelled:
@@ -150,7 +150,7 @@ class ReviewerApp(App):
         from reviewer.core.exporter import export, export_brat  # not needed to start
 
         try:
-            with Store(self.store.path, labels=self.store.labels) as store:
+            with self.store.for_thread() as store:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 notes: list[str] = []
                 # JSONL and spans say whose each span is; the other formats hold one layer,

@@ -35,7 +35,8 @@ def _highlighted(text: str, query: str) -> Content:
 class ReviewCommands(Provider):
     """Commands of the review screen."""
 
-    def _commands(self) -> list[tuple[str, object, str]]:
+    def _actions(self) -> list[tuple[str, object, str]]:
+        """The commands other than opening a report (what discovery lists)."""
         app: ReviewerApp = self.app  # type: ignore[assignment]
         screen = app.review_screen
         commands: list[tuple[str, object, str]] = [
@@ -48,13 +49,18 @@ class ReviewCommands(Provider):
                 commands.append(
                     (f"Export as {info.name}", partial(app.export, info.name), info.description)
                 )
+        return commands
+
+    def _commands(self) -> list[tuple[str, object, str]]:
+        screen = self.app.review_screen  # type: ignore[attr-defined]
+        commands = self._actions()
         for row in screen.rows:
             title = one_line(f"Open report: {row.title} ({row.report_id})")
             commands.append((title, partial(screen.open_report, row.report_id), ""))
         return commands
 
     async def discover(self) -> Hits:
-        for name, action, help_text in self._commands()[: 3 + sum(f.write for f in FORMATS)]:
+        for name, action, help_text in self._actions():
             yield DiscoveryHit(Content(name), action, text=name, help=help_text)  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:

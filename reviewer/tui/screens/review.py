@@ -7,7 +7,6 @@ says when the last one was saved (or that it failed, and why).
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
 from collections import Counter
@@ -26,7 +25,7 @@ from textual.worker import get_current_worker
 
 from reviewer.core.model import Report, ReviewerError, Span, Status, display_title
 from reviewer.core.store import ActionResult, Store
-from reviewer.core.text import one_line
+from reviewer.core.text import find_all, one_line
 from reviewer.tui.screens.editing import EditingMixin
 from reviewer.tui.widgets.queue import QueueRow, ReportQueue, matches, parse_filter
 from reviewer.tui.widgets.report_view import ReportView
@@ -192,7 +191,7 @@ class ReviewScreen(EditingMixin, Screen):
     @work(thread=True, exclusive=True, group="counts")
     def _count_spans(self) -> None:
         # A sqlite connection belongs to one thread: this one opens its own.
-        with Store(self.store.path, labels=self.labels) as store:
+        with self.store.for_thread() as store:
             counts = store.span_counts()
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_counts, counts)
@@ -518,17 +517,13 @@ class ReviewScreen(EditingMixin, Screen):
 
     @on(Input.Changed, "#find")
     def _find_changed(self, event: Input.Changed) -> None:
-        bar = self.query_one("#find", Input)
-        hit = self._find(event.value)
-        if hit is not None:
-            self.view.select_range(hit, self._find_end(hit, event.value))
         query = event.value
-        count = (
-            len(re.findall(re.escape(query), self.report.text, re.IGNORECASE))
-            if query and self.report
-            else 0
-        )
-        bar.border_title = (
+        hits = self._matches(query)
+        hit = self._first_match(hits)
+        if hit is not None:
+            self.view.select_range(hit, hit + len(query))
+        count = len(hits)
+        self.query_one("#find", Input).border_title = (
             ""
             if not query
             else "no match"
@@ -536,34 +531,28 @@ class ReviewScreen(EditingMixin, Screen):
             else f"{count} match{'es' * (count != 1)}"
         )
 
-    def _find(self, query: str) -> int | None:
-        """The first match at or after where find started (wrapping round), ignoring case.
-        A regular expression compares character by character, so its offsets are the
-        text's own (lower-casing would change lengths: ß, ligatures, İ)."""
+    def _matches(self, query: str) -> list[int]:
         if not query or self.report is None:
-            return None
-        pattern = re.compile(re.escape(query), re.IGNORECASE)
-        hit = pattern.search(self.report.text, self._find_origin) or pattern.search(
-            self.report.text
-        )
-        return hit.start() if hit else None
+            return []
+        return find_all(self.report.text, query)  # a match is as long as the query
 
-    def _find_end(self, start: int, query: str) -> int:
-        match = re.compile(re.escape(query), re.IGNORECASE).match(self.report.text, start)
-        return match.end() if match else start + len(query)
+    def _first_match(self, hits: list[int]) -> int | None:
+        """The first match at or after where find started, else the first (wrapping)."""
+        after = [h for h in hits if h >= self._find_origin]
+        return after[0] if after else hits[0] if hits else None
 
     @on(Input.Submitted, "#find")
     def _find_submitted(self, event: Input.Submitted) -> None:
         bar = self.query_one("#find", Input)
         bar.display = False
         self.view.focus()
-        hit = self._find(event.value)
+        hit = self._first_match(self._matches(event.value))
         if hit is None:
             if event.value:
                 self.notify("Not found in this report.", severity="warning")
             self.view.place(self._find_origin)
             return
-        self.view.select_range(hit, self._find_end(hit, event.value))
+        self.view.select_range(hit, hit + len(event.value))
 
     @on(LineInput.Cancelled, "#find")
     def _find_cancelled(self) -> None:

@@ -22,7 +22,6 @@ from textual.worker import get_current_worker
 
 from reviewer.core.model import ReviewerError, Span
 from reviewer.core.search import SpanHit, TextHit, parse_query, text_search
-from reviewer.core.store import Store
 from reviewer.core.text import context, one_line
 from reviewer.tui.widgets.rows import ContentRows, RowList, key_name
 
@@ -113,7 +112,7 @@ class SearchScreen(Screen):
         try:
             if text_mode:
                 # A sqlite connection belongs to one thread: this search opens its own.
-                with Store(self.review.store.path, labels=self.review.labels) as store:
+                with self.review.store.for_thread() as store:
                     hits = text_search(store, query, vocabulary=app.vocabulary, limit=200)
             else:
                 index = app.span_index

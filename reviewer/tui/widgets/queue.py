@@ -72,6 +72,7 @@ class ReportQueue(RowList):
         # Labels with a key are the team's own; imported types (41 of them in MACCROBAT) are
         # summed as "other", so a row stays readable.
         self._keyed = [label for label in labels.labels if label.key]
+        self._keyed_names = {label.name for label in self._keyed}
 
     def set_rows(self, rows: list[QueueRow], current: str | None = None) -> None:
         self.rows = rows
@@ -83,13 +84,11 @@ class ReportQueue(RowList):
             mark, style = STATUS_MARKS[row.status]
             return Content.assemble((mark, style), " ", (one_line(row.title), "bold"))
         parts: list[str | tuple[str, str]] = ["  ", (one_line(row.report_id), "dim")]
-        keyed = set()
         for label in self._keyed:
-            keyed.add(label.name)
             n = row.counts.get(label.name, 0)
             if n:
                 parts += ["  ", (f"{label.name} {n}", label.color)]
-        other = sum(n for name, n in row.counts.items() if name not in keyed)
+        other = sum(n for name, n in row.counts.items() if name not in self._keyed_names)
         if other:
             parts += ["  ", (f"other {other}", "dim")]
         return Content.assemble(*parts)
