@@ -19,7 +19,7 @@ from reviewer.core.formats import conll as conll_format
 from reviewer.core.formats import doccano as doccano_format
 from reviewer.core.formats import jsonl as jsonl_format
 from reviewer.core.formats import prodigy as prodigy_format
-from reviewer.core.model import Report, ReviewerError, Status
+from reviewer.core.model import Report, ReviewerError, parse_status
 from reviewer.core.store import Store
 
 EXPORT_FORMATS = ("jsonl", "spans", "prodigy", "doccano", "conll")  # to a file; brat: a folder
@@ -46,7 +46,7 @@ def _filters(
 ) -> tuple[str | None, set[str] | None]:
     """The label as the schema spells it, and the report ids the status keeps (None: all)."""
     label = _resolve_label(store, label)
-    keep = None if status is None else store.report_ids_with_status(_status(status), reviewer)
+    keep = None if status is None else store.report_ids_with_status(parse_status(status), reviewer)
     return label, keep
 
 
@@ -59,15 +59,6 @@ def _resolve_label(store: Store, label: str | None) -> str | None:
             f"unknown label {label!r}; the labels are {', '.join(store.labels.names)}"
         )
     return resolved
-
-
-def _status(value: str) -> Status:
-    try:
-        return Status(value)
-    except ValueError:
-        raise ReviewerError(
-            f"unknown status {value!r}; choose one of {', '.join(s.value for s in Status)}"
-        ) from None
 
 
 def export_brat(

@@ -40,6 +40,16 @@ class Status(StrEnum):
     FLAGGED = "flagged"
 
 
+def parse_status(value: str) -> Status:
+    """A status by its name, or an error that lists the names."""
+    try:
+        return Status(value)
+    except ValueError:
+        raise ReviewerError(
+            f"unknown status {value!r}; choose one of {', '.join(s.value for s in Status)}"
+        ) from None
+
+
 def now_iso() -> str:
     """The current UTC time as ISO 8601 with microseconds, the form every timestamp is stored in."""
     return datetime.now(UTC).isoformat(timespec="microseconds")

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from reviewer.core.model import ReviewerError, Span, Status
+from reviewer.core.model import ReviewerError, Span, Status, parse_status
 from reviewer.core.text import find_all
 
 FILTERS = ("label", "reviewer", "status")
@@ -86,13 +86,7 @@ def parse_query(raw: str, labels: Iterable[str] = ()) -> Query:
         label = known_labels[label.casefold()]
     status = None
     if "status" in found:
-        try:
-            status = Status(found["status"].lower().replace("-", "_"))
-        except ValueError:
-            raise ReviewerError(
-                f"unknown status {found['status']!r}: use one of "
-                + ", ".join(s.value for s in Status)
-            ) from None
+        status = parse_status(found["status"].lower().replace("-", "_"))
     return Query(" ".join(words), label, found.get("reviewer"), status)
 
 
