@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import orjson
+
 from reviewer.core.formats import brat as brat_format
 from reviewer.core.formats import conll as conll_format
 from reviewer.core.formats import doccano as doccano_format
@@ -110,8 +112,6 @@ def export_brat(
 
 
 def _writer(store: Store, fmt: str, offsets: str, reviewer: str | None, notes: list[str]):
-    if fmt == "jsonl":
-        return jsonl_format.report_lines
     if fmt == "spans":
         return jsonl_format.span_lines
     if fmt == "prodigy":
@@ -138,22 +138,57 @@ def export(
     """Write the export to ``output`` atomically (or to stdout); returns the lines written.
     ``offsets="utf16"`` (doccano) counts offsets in UTF-16 code units; what a format could not
     hold (overlapping spans in CoNLL) is described in ``notes``."""
-    writer = _writer(
-        store, fmt, offsets, filters.get("reviewer"), notes if notes is not None else []
-    )
+    if fmt == "jsonl":
+        reviewer = filters.get("reviewer")
+        label, keep = _filters(store, filters.get("label"), reviewer, filters.get("status"))
+        items = store.reports_with_span_json(label=label, reviewer=reviewer, only=keep)
+        writer = _jsonl_lines
+    else:
+        items = select(store, **filters)
+        writer = _writer(
+            store, fmt, offsets, filters.get("reviewer"), notes if notes is not None else []
+        )
     # closing(): if writing stops early (a closed pipe), the read transaction still ends here,
     # while the store is open, not whenever the generator happens to be collected.
-    with contextlib.closing(select(store, **filters)) as items:
+    with contextlib.closing(items):
         lines = writer(items)
         if output is None:
-            return _write(sys.stdout, lines)
+            return _write_text(sys.stdout, lines)
         return write_atomic(output, lines)
 
 
-def _write(stream, lines: Iterable[str]) -> int:
+def _jsonl_lines(items: Iterable[tuple[str, bytes, dict, bytes]]) -> Iterator[bytes]:
+    """The JSONL export's lines from the store's parts (see ``reports_with_span_json``): the
+    bytes ``jsonl.report_lines`` would write, without building a dict per span."""
+    for rid, text, meta, spans in items:
+        yield b"".join(
+            (
+                b'{"id":',
+                orjson.dumps(rid),
+                b',"text":',
+                text,
+                b',"meta":',
+                orjson.dumps(meta),
+                b',"spans":[',
+                spans,
+                b"]}\n",
+            )
+        )
+
+
+def _write_text(stream, lines: Iterable[str | bytes]) -> int:
     n = 0
     for line in lines:
-        stream.write(line)
+        stream.write(line.decode("utf-8") if isinstance(line, bytes) else line)
+        n += 1
+    return n
+
+
+def _write(stream, lines: Iterable[str | bytes]) -> int:
+    """Write to a binary stream; text lines are encoded as UTF-8."""
+    n = 0
+    for line in lines:
+        stream.write(line if isinstance(line, bytes) else line.encode("utf-8"))
         n += 1
     return n
 
@@ -168,7 +203,7 @@ def write_atomic(path: Path, lines: Iterable[str]) -> int:
     """
     path = Path(path).resolve()
     if path.exists() and not path.is_dir() and not path.is_file():
-        with path.open("w", encoding="utf-8", newline="\n") as stream:
+        with path.open("wb") as stream:
             return _write(stream, lines)
     if path.is_dir():
         raise ReviewerError(f"{path}: is a folder; give a file name")
@@ -178,7 +213,7 @@ def write_atomic(path: Path, lines: Iterable[str]) -> int:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an export is an ordinary file
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+        with os.fdopen(fd, "wb") as stream:
             n = _write(stream, lines)
             stream.flush()
             os.fsync(stream.fileno())

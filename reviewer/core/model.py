@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -120,17 +121,37 @@ class Report:
 
     def export_meta(self) -> dict[str, Any]:
         """All metadata as one dict, the form written to JSONL (empty fields left out)."""
-        out: dict[str, Any] = {}
-        for key in ("title", "journal", "published", "doi"):
-            value = getattr(self, key)
-            if value:
-                out[key] = value
-        if self.authors:
-            out["authors"] = list(self.authors)
-        if self.source:
-            out["source"] = self.source
-        out.update(self.meta)
-        return out
+        return export_meta(
+            self.title, self.journal, self.published, self.doi, self.authors, self.source, self.meta
+        )
+
+
+def export_meta(
+    title: str,
+    journal: str,
+    published: str,
+    doi: str,
+    authors: Iterable[str],
+    source: str,
+    meta: dict[str, Any],
+) -> dict[str, Any]:
+    """A report's metadata as one dict, the form written to JSONL: the header fields, authors
+    and source (each left out when empty), then the free-form ``meta``."""
+    out: dict[str, Any] = {}
+    for key, value in (
+        ("title", title),
+        ("journal", journal),
+        ("published", published),
+        ("doi", doi),
+    ):
+        if value:
+            out[key] = value
+    if authors:
+        out["authors"] = list(authors)
+    if source:
+        out["source"] = source
+    out.update(meta)
+    return out
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from reviewer.core.model import (
     Span,
     Status,
     ValidationError,
+    export_meta,
     now_iso,
     validate_span,
 )
@@ -682,6 +683,39 @@ class Store:
                 if only is None or row[1] in only:
                     yield report_from_row(row[1:]), by_seq.get(row[0], [])
 
+    def reports_with_span_json(
+        self,
+        *,
+        label: str | None = None,
+        reviewer: str | None = None,
+        only: set[str] | None = None,
+    ) -> Iterator[tuple[str, bytes, dict[str, Any], bytes]]:
+        """The JSONL export's parts of each report, in import order, read in one query: its
+        id, its text as a JSON string, its ``export_meta()``, and its spans in document order
+        as JSON objects (the ``Span.to_dict()`` form) joined by commas. SQLite writes the JSON
+        (UTF-8, compact, keys in ``to_dict()`` order) in a third of the time that building the
+        dicts in Python takes; a test holds the two byte for byte."""
+        where, params = where_clause("s", label=label, reviewer=reviewer)
+        filters = where.replace("WHERE", "AND", 1)
+        rows = self.conn.execute(
+            "SELECT r.id, CAST(json_quote(r.text) AS BLOB), r.title, r.journal, r.published, "
+            "r.doi, r.authors, r.source, r.meta, "
+            f"(SELECT CAST(group_concat(o, ',') AS BLOB) FROM (SELECT {_SPAN_JSON} AS o "
+            f"FROM spans s WHERE s.report_id = r.id {filters} ORDER BY {_SPAN_ORDER})) "
+            "FROM reports r ORDER BY r.seq",
+            params,
+        )
+        for rid, text, title, journal, published, doi, authors, source, meta, spans in rows:
+            if only is None or rid in only:
+                authors = json.loads(authors) if authors != "[]" else ()
+                meta = json.loads(meta) if meta != "{}" else {}
+                yield (
+                    rid,
+                    text,
+                    export_meta(title, journal, published, doi, authors, source, meta),
+                    spans or b"",
+                )
+
     def fts_report_ids(self, query: str) -> list[str]:
         """Ids of reports whose text contains ``query``, ignoring case (see
         :meth:`iter_fts_report_ids`)."""
@@ -743,3 +777,21 @@ class Store:
     def insert_spans(self, spans: Iterable[Span]) -> None:
         """Insert new spans, inside a transaction the caller holds (used by import)."""
         insert_spans(self.conn, spans)
+
+
+# Spans in document order; spans on the same stretch by label, reviewer and id.
+_SPAN_ORDER = "s.start_char, s.end_char, s.label, s.reviewer, s.id"
+# A span as the JSON object ``Span.to_dict()`` gives (group_concat keeps the subquery's order):
+# ``fragments`` and ``refs`` are there only when the span has them.
+_SPAN_OBJECT = (
+    "json_object('id', s.id, 'start', s.start_char, 'end', s.end_char, 'label', s.label, "
+    "'text', s.text, 'reviewer', s.reviewer, 'attributes', "
+    "CASE s.attributes WHEN '{}' THEN json_object() ELSE json(s.attributes) END, 'note', s.note)"
+)
+_SPAN_JSON = (
+    f"CASE WHEN s.fragments = '' AND s.refs = '' THEN {_SPAN_OBJECT} "
+    f"WHEN s.refs = '' THEN json_insert({_SPAN_OBJECT}, '$.fragments', json(s.fragments)) "
+    f"WHEN s.fragments = '' THEN json_insert({_SPAN_OBJECT}, '$.refs', json(s.refs)) "
+    f"ELSE json_insert({_SPAN_OBJECT}, '$.fragments', json(s.fragments), '$.refs', json(s.refs)) "
+    "END"
+)
