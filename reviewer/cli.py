@@ -25,6 +25,7 @@ from reviewer.core.schema import load_label_map, parse_maps
 from reviewer.core.search import search_store
 from reviewer.core.sources import FORMATS, ImportPlan, collect
 from reviewer.core.store import Store
+from reviewer.core.team import CURATED
 from reviewer.core.text import has_controls, one_line
 
 DEFAULT_DB = Path("annotations") / "reviewer.db"
@@ -137,7 +138,12 @@ def cli(ctx: click.Context, db_path: Path, reviewer: str) -> None:
 
     Without a command, opens the app on the database.
     """
-    ctx.obj = Context(db_path, _name(reviewer, "--reviewer") or "")
+    name = _name(reviewer, "--reviewer") or ""
+    if name.startswith("@"):
+        raise click.BadParameter(
+            "names starting with @ are kept for layers (such as @curated)", param_hint="--reviewer"
+        )
+    ctx.obj = Context(db_path, name)
     if ctx.invoked_subcommand is None:
         from reviewer.tui.app import run  # imported here: the other commands need no Textual
 
@@ -308,6 +314,13 @@ def _progress(plan: ImportPlan):
 @click.option("--label", default=None, help="Only spans with this label.")
 @click.option("--reviewer", "by_reviewer", default=None, help="Only this reviewer's spans.")
 @click.option(
+    "--layer",
+    type=click.Choice(["curated"]),
+    default=None,
+    help="curated: only the curated (gold) layer made on the curation screen or by "
+    "'reviewer curate'.",
+)
+@click.option(
     "--status",
     type=click.Choice([s.value for s in Status]),
     default=None,
@@ -322,8 +335,13 @@ def export_command(
     by_reviewer: str | None,
     status: str | None,
     offsets: str,
+    layer: str | None,
 ) -> None:
     """Export reports and annotations."""
+    if layer == "curated":
+        if by_reviewer is not None:
+            raise ReviewerError("give --layer curated or --reviewer, not both")
+        by_reviewer = CURATED
     if fmt == "brat":
         if output is None:
             raise ReviewerError("brat export writes files: give a folder with -o")
@@ -460,6 +478,9 @@ def search_command(
             + one_line(", ".join(reports[:5]) + (" …" if len(reports) > 5 else ""))
             + f"  · {one_line(', '.join(reviewers))}"
         )
+
+
+from reviewer import cli_team  # noqa: E402, F401  (registers assign, session, agreement...)
 
 
 def main() -> None:

@@ -287,4 +287,65 @@ CREATE TABLE reviewer_position (
 """
 
 
+
+@_migration("0005_team")
+def team(db: Database) -> None:
+    _run(db, _FIFTH)
+
+
+_FIFTH = """
+-- Who is to annotate which report (reviewer assign). A reviewer with assignments sees those
+-- reports in the queue; one with none sees every report.
+CREATE TABLE assignments (
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    reviewer TEXT NOT NULL,
+    session TEXT NOT NULL DEFAULT '',
+    assigned_at TEXT NOT NULL,
+    PRIMARY KEY (report_id, reviewer)
+);
+
+CREATE INDEX assignments_by_reviewer ON assignments(reviewer);
+
+-- A curation session: its reports, its reviewers and its curator. In a blind session a
+-- reviewer sees no one else's spans on a report until marking it done.
+CREATE TABLE sessions (
+    name TEXT PRIMARY KEY,
+    curator TEXT NOT NULL,
+    blind INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE session_reports (
+    session TEXT NOT NULL REFERENCES sessions(name),
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    PRIMARY KEY (session, report_id)
+);
+
+CREATE INDEX session_reports_by_report ON session_reports(report_id);
+
+CREATE TABLE session_reviewers (
+    session TEXT NOT NULL REFERENCES sessions(name),
+    reviewer TEXT NOT NULL,
+    PRIMARY KEY (session, reviewer)
+);
+
+-- The curated (gold) layer's spans are spans of the reserved reviewer '@curated'. Each
+-- curation decision is a row here: who made it, when, what, and from which reviewers' spans
+-- (JSON [{"id", "reviewer", "start", "end", "label"}]). span_id is the curated span (NULL
+-- when the decision rejected the reviewers' spans).
+CREATE TABLE curation (
+    id INTEGER PRIMARY KEY,
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    span_id TEXT,
+    decision TEXT NOT NULL CHECK (decision IN ('agreed', 'accepted', 'edited', 'rejected')),
+    curator TEXT NOT NULL,
+    curated_at TEXT NOT NULL,
+    sources TEXT NOT NULL DEFAULT '[]'
+);
+
+CREATE INDEX curation_by_report ON curation(report_id);
+
+CREATE INDEX curation_by_span ON curation(span_id)
+"""
+
 MIGRATION_NAMES = tuple(name for name, _ in _STEPS)

@@ -388,13 +388,23 @@ class Store:
             raise ReviewerError(f"span {span_id} belongs to {span.reviewer}, not {reviewer}")
         return span
 
-    def _edit(self, reviewer: str, summary: str, changes: list[Change]) -> ActionResult:
+    def record(
+        self, actor: str, summary: str, changes: list[Change], *, kind: str = "edit"
+    ) -> ActionResult:
+        """Apply already validated changes as one logged action of ``actor``, who may act on
+        another layer's spans (a curator on the curated layer's). An ``edit`` is undoable
+        like any; an ``import`` (a merge) is logged but not on anyone's undo stack."""
+        return self._edit(actor, summary, changes, kind)
+
+    def _edit(
+        self, reviewer: str, summary: str, changes: list[Change], kind: str = "edit"
+    ) -> ActionResult:
         with self.write():
-            action_id = self.log_action(reviewer, "edit", None, summary)
+            action_id = self.log_action(reviewer, kind, None, summary)
             for change in changes:
                 self._apply(change)
                 self._log_event(action_id, reviewer, change)
-        return ActionResult(action_id, "edit", tuple(changes))
+        return ActionResult(action_id, kind, tuple(changes))
 
     def _apply(self, change: Change) -> None:
         if change.before is not None:

@@ -1,0 +1,272 @@
+"""Curation: the reviewers' layers of a report compared, and one curated (gold) layer made.
+
+The reviewers' spans of a report fall into *clusters*: spans that overlap, directly or through
+one another, whatever their labels. A cluster is
+
+* ``agreed`` when every reviewer who annotated the report tagged it the same way (the same
+  offsets and labels) and at least two did;
+* ``label`` when every reviewer tagged the same offsets but the labels differ;
+* ``boundary`` when every reviewer tagged it but the offsets differ;
+* ``missing`` when only some of the reviewers tagged anything there.
+
+The curated layer's spans belong to the reserved reviewer ``@curated``; each decision (agreed
+spans accepted automatically, one reviewer's version accepted, a span edited by the curator,
+a cluster rejected) is a row of the ``curation`` table saying who, when, and from which
+reviewers' spans. Spans are added through the store's log, so the curator's ``u`` undoes them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from reviewer.core.model import ReviewerError, Span, now_iso, validate_span
+from reviewer.core.store import Change, Store
+from reviewer.core.team import CURATED, annotated, check_reviewer_name
+
+KINDS = ("agreed", "label", "boundary", "missing")
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Overlapping reviewers' spans of one report, how they differ, and what was decided."""
+
+    report_id: str
+    start: int
+    end: int
+    kind: str
+    spans: tuple[Span, ...]
+    reviewers: tuple[str, ...]  # who annotated the report (some may have no span here)
+    curated: tuple[Span, ...] = ()  # curated spans overlapping the cluster
+    decision: str = ""  # the latest decision on the cluster's spans, "" when none
+
+    @property
+    def resolved(self) -> bool:
+        return bool(self.curated) or self.decision == "rejected"
+
+    def versions(self) -> dict[str, list[Span]]:
+        """Each reviewer's spans in the cluster (an empty list: they tagged nothing here)."""
+        out: dict[str, list[Span]] = {r: [] for r in self.reviewers}
+        for span in self.spans:
+            out.setdefault(span.reviewer, []).append(span)
+        return out
+
+
+def clusters(store: Store, report_id: str, reviewers: Sequence[str] | None = None) -> list[Cluster]:
+    """The report's clusters in document order (see the module's docstring), over the
+    reviewers who annotated it (only ``reviewers`` when given)."""
+    who = annotated(store, [report_id]).get(report_id, set())
+    if reviewers is not None:
+        who &= set(reviewers)
+    names = tuple(sorted(who))
+    spans = [s for s in store.spans(report_id) if s.reviewer in who]
+    curated = store.spans(report_id, reviewer=CURATED)
+    decisions = _decisions(store, report_id)
+    out = []
+    for group in _overlapping(spans):
+        start, end = min(s.start for s in group), max(s.end for s in group)
+        ids = {s.id for s in group}
+        decided = [d for sources, d in decisions if sources & ids]
+        out.append(
+            Cluster(
+                report_id,
+                start,
+                end,
+                _kind(group, names),
+                tuple(group),
+                names,
+                tuple(c for c in curated if c.start < end and start < c.end),
+                decided[-1] if decided else "",
+            )
+        )
+    return out
+
+
+def _overlapping(spans: list[Span]) -> list[list[Span]]:
+    groups: list[list[Span]] = []
+    end = -1
+    for span in sorted(spans, key=lambda s: (s.start, s.end, s.reviewer, s.label, s.id)):
+        if groups and span.start < end:
+            groups[-1].append(span)
+            end = max(end, span.end)
+        else:
+            groups.append([span])
+            end = span.end
+    return groups
+
+
+def _kind(group: list[Span], reviewers: tuple[str, ...]) -> str:
+    tagged: dict[str, Counter] = {r: Counter() for r in reviewers}
+    for span in group:
+        tagged[span.reviewer][(span.start, span.end, span.label)] += 1
+    versions = list(tagged.values())
+    if len(versions) < 2 or any(not v for v in versions):
+        return "missing"  # (with one reviewer, there is no one to agree with)
+    if all(v == versions[0] for v in versions):
+        return "agreed"
+    offsets = [Counter({(a, b): n for (a, b, _), n in v.items()}) for v in versions]
+    if all(o == offsets[0] for o in offsets):
+        return "label"
+    return "boundary"
+
+
+def _decisions(store: Store, report_id: str) -> list[tuple[set[str], str]]:
+    rows = store.conn.execute(
+        "SELECT decision, sources FROM curation WHERE report_id = ? ORDER BY id", (report_id,)
+    )
+    return [({s["id"] for s in json.loads(sources)}, decision) for decision, sources in rows]
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+
+def auto_accept(
+    store: Store, report_id: str, curator: str, reviewers: Sequence[str] | None = None
+) -> int:
+    """Accept every agreed cluster not yet decided into the curated layer, as one action of
+    ``curator``; returns how many curated spans were added."""
+    todo = [c for c in clusters(store, report_id, reviewers) if c.kind == "agreed"]
+    todo = [c for c in todo if not c.resolved]
+    if not todo:
+        return 0
+    with store.write():
+        added = []
+        for cluster in todo:
+            first = cluster.versions()[cluster.reviewers[0]]
+            added += _add(store, cluster, first, curator, "agreed", _shared_attributes(cluster))
+        if added:
+            store.record(curator, f"curate: {len(added)} agreed", [Change(None, s) for s in added])
+    return len(added)
+
+
+def accept(store: Store, cluster: Cluster, reviewer: str, curator: str) -> list[Span]:
+    """Make ``reviewer``'s version of the cluster the curated one (their spans there, with
+    attributes and notes), as one action of ``curator``."""
+    chosen = cluster.versions().get(reviewer)
+    if chosen is None:
+        raise ReviewerError(f"{reviewer} did not annotate {cluster.report_id}")
+    with store.write():
+        added = _add(store, cluster, chosen, curator, "accepted" if chosen else "rejected")
+        if added:
+            store.record(curator, f"curate: {reviewer}'s version", [Change(None, s) for s in added])
+    return added
+
+
+def reject(store: Store, cluster: Cluster, curator: str) -> None:
+    """Decide that none of the cluster's spans belongs in the curated layer."""
+    with store.write():
+        _add(store, cluster, [], curator, "rejected")
+
+
+def add_curated(
+    store: Store, cluster: Cluster, start: int, end: int, label: str, curator: str
+) -> Span:
+    """The curator's own span for the cluster (other offsets or another label)."""
+    text = store.report_text(cluster.report_id)
+    span = Span(cluster.report_id, start, end, label, text[start:end], CURATED)
+    validate_span(span, text, store.labels)
+    with store.write():
+        (added,) = _add(store, cluster, [span], curator, "edited") or [None]
+        if added is None:
+            raise ReviewerError(f"the curated layer already has {label} at {start}-{end}")
+        store.record(curator, "curate: edited", [Change(None, added)])
+    return added
+
+
+def delete_curated(store: Store, span: Span, curator: str) -> None:
+    """Take a span out of the curated layer (its disagreement opens again unless rejected)."""
+    if span.reviewer != CURATED:
+        raise ReviewerError(f"span {span.id} is {span.reviewer}'s, not the curated layer's")
+    check_reviewer_name(curator)
+    store.record(curator, "curate: delete", [Change(span, None)])
+
+
+def _add(
+    store: Store,
+    cluster: Cluster,
+    chosen: list[Span],
+    curator: str,
+    decision: str,
+    attributes: dict | None = None,
+) -> list[Span]:
+    """The curated copies of ``chosen`` not already in the layer, and the decision's row."""
+    check_reviewer_name(curator)
+    now = now_iso()
+    existing = {(s.start, s.end, s.label) for s in store.spans(cluster.report_id, reviewer=CURATED)}
+    added = []
+    for span in chosen:
+        key = (span.start, span.end, span.label)
+        if key in existing:
+            continue
+        existing.add(key)
+        added.append(
+            replace(
+                span,
+                reviewer=CURATED,
+                id=curated_id(cluster.report_id, *key),
+                attributes=span.attributes if attributes is None else attributes,
+                created_at=now,
+                updated_at=now,
+                source_id="",
+            )
+        )
+    sources = [
+        {"id": s.id, "reviewer": s.reviewer, "start": s.start, "end": s.end, "label": s.label}
+        for s in cluster.spans
+    ]
+    rows = [(s.id,) for s in added] or [(None,)]
+    store.conn.executemany(
+        "INSERT INTO curation (report_id, span_id, decision, curator, curated_at, sources) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (
+                cluster.report_id,
+                sid,
+                decision,
+                curator,
+                now,
+                json.dumps(sources, ensure_ascii=False),
+            )
+            for (sid,) in rows
+        ],
+    )
+    return added
+
+
+def _shared_attributes(cluster: Cluster) -> dict:
+    """The attributes every reviewer's span in an agreed cluster has alike."""
+    first, *others = [s.attributes for s in cluster.spans]
+    return {k: v for k, v in first.items() if all(k in o and o[k] == v for o in others)}
+
+
+def curated_id(report_id: str, start: int, end: int, label: str) -> str:
+    """A curated span's id: the same for the same report, offsets and label, so curating
+    twice (or on two machines) makes one span."""
+    return str(
+        uuid.uuid5(uuid.NAMESPACE_URL, f"reviewer:{CURATED}:{report_id}:{start}:{end}:{label}")
+    )
+
+
+def provenance(store: Store, span_id: str) -> dict | None:
+    """Who curated a curated span, when, how, and from which reviewers' spans."""
+    row = store.conn.execute(
+        "SELECT decision, curator, curated_at, sources FROM curation WHERE span_id = ? "
+        "ORDER BY id DESC LIMIT 1",
+        (span_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return {"decision": row[0], "curator": row[1], "at": row[2], "sources": json.loads(row[3])}
+
+
+def open_reports(store: Store, report_ids: Sequence[str], reviewers: Sequence[str] | None = None):
+    """Of ``report_ids``, those with clusters still to decide, each with how many."""
+    out = {}
+    for rid in report_ids:
+        n = sum(1 for c in clusters(store, rid, reviewers) if c.kind != "agreed" and not c.resolved)
+        if n:
+            out[rid] = n
+    return out

@@ -1,0 +1,243 @@
+"""Merging work done apart: ``reviewer merge OTHER.db``.
+
+Reports, spans, statuses, assignments, sessions and curation decisions of another reviewer
+database are added to this one. Spans are matched by id, so merging twice changes nothing.
+When the same span differs on the two sides (edited on both, or edited on one and deleted on
+the other), the later change wins, the other version is kept in the event log (one ``import``
+action, ``merge from ...``, with an event per span), and the summary lists every such case.
+A report with the same id and another text stops the merge before anything is written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reviewer.core.model import ReviewerError, Span
+from reviewer.core.rows import (
+    REPORT_COLUMNS,
+    SPAN_COLUMNS,
+    report_from_row,
+    span_from_json,
+    span_from_row,
+)
+from reviewer.core.store import Change, Store
+
+
+@dataclass
+class MergeSummary:
+    reports: int = 0
+    spans_added: int = 0
+    spans_updated: int = 0
+    spans_deleted: int = 0
+    spans_same: int = 0
+    statuses: int = 0
+    rows: int = 0  # assignments, sessions, curation decisions, relations, labels
+    conflicts: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"merged: {self.reports} reports, {self.spans_added} spans added, "
+            f"{self.spans_updated} updated, {self.spans_deleted} deleted, {self.spans_same} "
+            f"already here, {self.statuses} statuses, {self.rows} other rows; "
+            f"{len(self.conflicts)} conflict{'s' * (len(self.conflicts) != 1)}"
+        )
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    if not Path(path).is_file():
+        raise ReviewerError(f"{path}: no such database file")
+    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        raise ReviewerError(f"{path}: not a reviewer database: {exc}") from None
+    if not {"reports", "spans", "events", "review_status"} <= tables:
+        raise ReviewerError(f"{path}: not a reviewer database (no reports and spans tables)")
+    return conn
+
+
+def merge(store: Store, other_path: Path, actor: str) -> MergeSummary:
+    """Merge the database at ``other_path`` into ``store`` in one transaction."""
+    if Path(other_path).resolve() == store.path.resolve():
+        raise ReviewerError(f"{other_path}: that is this database")
+    other = _open(other_path)
+    summary = MergeSummary()
+    try:
+        with store.write():
+            _reports(store, other, summary)
+            _labels(store, other, summary)
+            changes = _spans(store, other, summary)
+            if changes:
+                store.record(actor, f"merge from {Path(other_path).name}", changes, kind="import")
+            _statuses(store, other, summary)
+            _team_rows(store, other, summary)
+    finally:
+        other.close()
+    return summary
+
+
+def _reports(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> None:
+    ours = dict(store.conn.execute("SELECT id, sha256 FROM reports"))
+    new = []
+    for row in other.execute(f"SELECT {REPORT_COLUMNS} FROM reports ORDER BY seq"):
+        report = report_from_row(row)
+        sha = ours.get(report.id)
+        if sha is None:
+            new.append(report)
+        elif sha != report.sha256:
+            raise ReviewerError(
+                f"report id {report.id!r} has another text in the other database: "
+                "nothing was merged"
+            )
+    store.insert_reports(new)
+    summary.reports = len(new)
+
+
+def _labels(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> None:
+    names = [r[0] for r in other.execute("SELECT name FROM labels ORDER BY added_at, name")]
+    new = [n for n in names if n not in store.labels]
+    if new:
+        store.add_labels(new, "merge")
+        summary.rows += len(new)
+
+
+def _deleted_at(conn: sqlite3.Connection) -> dict[str, tuple[str, Span]]:
+    """Spans whose latest logged change is a deletion: when, and the span as it was."""
+    last: dict[str, tuple[str, str, str | None]] = {}
+    for span_id, at, action, before in conn.execute(
+        "SELECT span_id, at, action, before FROM events WHERE span_id IS NOT NULL ORDER BY id"
+    ):
+        last[span_id] = (at, action, before)
+    out = {}
+    for span_id, (at, action, before) in last.items():
+        span = span_from_json(before)
+        if action == "delete_span" and span is not None:
+            out[span_id] = (at, span)
+    return out
+
+
+def _spans(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> list[Change]:
+    ours = {
+        row[0]: span_from_row(row)
+        for row in store.conn.execute(f"SELECT {SPAN_COLUMNS} FROM spans")
+    }
+    theirs = {
+        row[0]: span_from_row(row) for row in other.execute(f"SELECT {SPAN_COLUMNS} FROM spans")
+    }
+    ours_deleted = _deleted_at(store.conn)
+    theirs_deleted = _deleted_at(other)
+    changes: list[Change] = []
+    for sid, span in theirs.items():
+        mine = ours.get(sid)
+        if mine is None and sid in ours_deleted:
+            at, _ = ours_deleted[sid]
+            if span.updated_at > at:  # edited there after we deleted it: theirs wins
+                changes.append(Change(None, span))
+                summary.spans_added += 1
+                _conflict(summary, span, "deleted here, edited there later: kept theirs")
+            elif (
+                span.updated_at != span.created_at
+                or span.content() != ours_deleted[sid][1].content()
+            ):
+                _conflict(summary, span, "edited there, deleted here later: stays deleted")
+            else:
+                summary.spans_same += 1  # deleted here, untouched there
+        elif mine is None:
+            changes.append(Change(None, span))
+            summary.spans_added += 1
+        elif mine.content() == span.content():
+            summary.spans_same += 1
+        elif span.updated_at > mine.updated_at:
+            changes.append(Change(mine, span))  # ours stays in the log as "before"
+            summary.spans_updated += 1
+            _conflict(summary, span, "changed on both sides: kept theirs (later)")
+        else:
+            changes.append(Change(span, mine))  # theirs kept in the log as "before"
+            _conflict(summary, span, "changed on both sides: kept ours (later)")
+    for sid, (at, gone) in theirs_deleted.items():
+        mine = ours.get(sid)
+        if mine is None or sid in theirs:
+            continue
+        if at > mine.updated_at:
+            changes.append(Change(mine, None))
+            summary.spans_deleted += 1
+            if mine.content() != gone.content():
+                _conflict(summary, mine, "edited here, deleted there later: deleted")
+        else:
+            _conflict(summary, mine, "deleted there, edited here later: kept ours")
+    return changes
+
+
+def _conflict(summary: MergeSummary, span: Span, what: str) -> None:
+    where = f"{span.report_id} {span.start}-{span.end} {span.label}"
+    summary.conflicts.append(f"{where} ({span.reviewer}, span {span.id}): {what}")
+
+
+def _statuses(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> None:
+    """Each (report, reviewer) status: the later one wins."""
+    ours = {
+        (rid, rev): at
+        for rid, rev, at in store.conn.execute(
+            "SELECT report_id, reviewer, updated_at FROM review_status"
+        )
+    }
+    rows = other.execute(
+        "SELECT report_id, reviewer, status, flag_reason, seconds_spent, updated_at "
+        "FROM review_status"
+    ).fetchall()
+    newer = [r for r in rows if (r[0], r[1]) not in ours or r[5] > ours[(r[0], r[1])]]
+    store.conn.executemany(
+        "INSERT OR REPLACE INTO review_status (report_id, reviewer, status, flag_reason, "
+        "seconds_spent, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        newer,
+    )
+    summary.statuses = len(newer)
+
+
+# Tables whose rows are added when not already there (by their key, or by every column).
+_PLAIN = {
+    "sessions": ("name", "curator", "blind", "created_at"),
+    "session_reports": ("session", "report_id"),
+    "session_reviewers": ("session", "reviewer"),
+    "assignments": ("report_id", "reviewer", "session", "assigned_at"),
+    "relations": (
+        "id",
+        "report_id",
+        "type",
+        "arg1_role",
+        "arg1",
+        "arg2_role",
+        "arg2",
+        "reviewer",
+        "source_id",
+        "created_at",
+    ),
+}
+_CURATION = ("report_id", "span_id", "decision", "curator", "curated_at", "sources")
+
+
+def _team_rows(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> None:
+    tables = {r[0] for r in other.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    q = store.conn
+    for table, columns in _PLAIN.items():
+        if table not in tables:
+            continue
+        names = ", ".join(columns)
+        before = q.total_changes
+        q.executemany(
+            f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})",
+            other.execute(f"SELECT {names} FROM {table}"),
+        )
+        summary.rows += q.total_changes - before
+    if "curation" in tables:
+        have = set(q.execute(f"SELECT {', '.join(_CURATION)} FROM curation"))
+        new = [
+            r
+            for r in other.execute(f"SELECT {', '.join(_CURATION)} FROM curation ORDER BY id")
+            if r not in have
+        ]
+        marks = ", ".join("?" * len(_CURATION))
+        q.executemany(f"INSERT INTO curation ({', '.join(_CURATION)}) VALUES ({marks})", new)
+        summary.rows += len(new)

@@ -1,0 +1,132 @@
+"""Curation: clusters of the reviewers' spans, their kinds, and the curated layer's decisions,
+up to a scripted curation of a sample report exported as gold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reviewer.core import curation, team
+from reviewer.core.exporter import export
+from reviewer.core.importer import import_paths
+from reviewer.core.model import Report, Span, Status
+from reviewer.core.store import Store
+from reviewer.core.team import CURATED
+
+TEXT = "Dupilumab was started; facial erythema followed. ANA was positive in serum."
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_reports"
+
+
+def at(phrase: str, label: str, reviewer: str, **kw) -> Span:
+    start = TEXT.index(phrase)
+    return Span("r", start, start + len(phrase), label, phrase, reviewer, **kw)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store(tmp_path / "reviewer.db") as s:
+        with s.write():
+            s.insert_reports([Report(id="r", text=TEXT)])
+        for span in [
+            at("Dupilumab", "drug", "a", attributes={"negated": False, "x": 1}),
+            at("Dupilumab", "drug", "b", attributes={"x": 1}),  # agreed
+            at("facial erythema", "event", "a"),
+            at("erythema", "event", "b"),  # boundary
+            at("ANA", "test", "a"),
+            at("ANA", "diagnosis", "b"),  # label
+            at("serum", "test", "a"),  # missing: only a
+        ]:
+            s.add_span(span)
+        yield s
+
+
+def test_clusters_say_how_the_reviewers_differ(store: Store) -> None:
+    found = [(TEXT[c.start : c.end], c.kind) for c in curation.clusters(store, "r")]
+    assert found == [
+        ("Dupilumab", "agreed"),
+        ("facial erythema", "boundary"),
+        ("ANA", "label"),
+        ("serum", "missing"),
+    ]
+
+
+def test_one_reviewer_alone_agrees_with_no_one(store: Store, tmp_path: Path) -> None:
+    kinds = {c.kind for c in curation.clusters(store, "r", ["a"])}
+    assert kinds == {"missing"}
+
+
+def test_agreed_spans_are_accepted_once_with_their_shared_attributes(store: Store) -> None:
+    assert curation.auto_accept(store, "r", "carol") == 1
+    assert curation.auto_accept(store, "r", "carol") == 0  # idempotent
+    (gold,) = store.spans("r", reviewer=CURATED)
+    assert (gold.text, gold.label, gold.attributes) == ("Dupilumab", "drug", {"x": 1})
+    where = curation.provenance(store, gold.id)
+    assert where is not None and where["decision"] == "agreed" and where["curator"] == "carol"
+    assert sorted(s["reviewer"] for s in where["sources"]) == ["a", "b"]
+    assert [c.kind for c in curation.clusters(store, "r") if not c.resolved] == [
+        "boundary",
+        "label",
+        "missing",
+    ]
+
+
+def test_accept_reject_and_edit_resolve_each_disagreement(store: Store) -> None:
+    assert curation.open_reports(store, ["r"]) == {"r": 3}
+    _, boundary, label, missing = curation.clusters(store, "r")
+    curation.accept(store, boundary, "b", "carol")  # b's "erythema"
+    curation.reject(store, missing, "carol")  # "serum" is not a test here
+    start = TEXT.index("ANA")
+    curation.add_curated(store, label, start, start + 3, "test", "carol")
+    gold = sorted((s.text, s.label) for s in store.spans("r", reviewer=CURATED))
+    assert gold == [("ANA", "test"), ("erythema", "event")]
+    assert [c.resolved for c in curation.clusters(store, "r")] == [False, True, True, True]
+    assert curation.open_reports(store, ["r"]) == {}  # the agreed one is no disagreement
+
+
+def test_the_curator_can_undo_a_decision_and_the_cluster_opens_again(store: Store) -> None:
+    _, boundary, *_ = curation.clusters(store, "r")
+    curation.accept(store, boundary, "a", "carol")
+    assert store.undo("carol") is not None
+    assert store.spans("r", reviewer=CURATED) == []
+    assert not curation.clusters(store, "r")[1].resolved
+
+
+def test_curating_twice_makes_one_span(store: Store) -> None:
+    _, boundary, *_ = curation.clusters(store, "r")
+    curation.accept(store, boundary, "a", "carol")
+    curation.accept(store, boundary, "a", "dan")
+    assert len(store.spans("r", reviewer=CURATED)) == 1
+
+
+def test_a_sample_report_curated_from_two_reviewers_to_exported_gold(tmp_path: Path) -> None:
+    """The whole path a team takes: two reviewers' annotations of case01, a session, agreed
+    spans accepted, every disagreement decided by the first reviewer's version, gold out."""
+    with Store(tmp_path / "team.db") as store:
+        import_paths(
+            store, [SAMPLE / "case01.txt", SAMPLE / "demo_annotations.jsonl"], reviewer="x"
+        )
+        session, _ = team.create_session(
+            store, "pilot", reviewers=["alice", "bob"], curator="carol", report_ids=["case01"]
+        )
+        for reviewer in session.reviewers:
+            store.set_status("case01", reviewer, Status.DONE)
+        alice = {(s.start, s.end, s.label) for s in store.spans("case01", reviewer="alice")}
+        bob = {(s.start, s.end, s.label) for s in store.spans("case01", reviewer="bob")}
+        assert alice & bob and alice != bob  # the sample has agreements and disagreements
+        agreed = curation.auto_accept(store, "case01", "carol")
+        assert agreed == len(alice & bob)
+        for cluster in curation.clusters(store, "case01"):
+            if not cluster.resolved:
+                curation.accept(store, cluster, "alice", "carol")
+        assert curation.open_reports(store, ["case01"]) == {}
+        out = tmp_path / "gold.jsonl"
+        export(store, "jsonl", out, reviewer=CURATED)
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    (line,) = [x for x in lines if x["spans"]]
+    assert line["id"] == "case01"
+    gold = {(s["start"], s["end"], s["label"]) for s in line["spans"]}
+    assert gold == alice  # alice's version won every disagreement; agreed spans are hers too
+    assert {s["reviewer"] for s in line["spans"]} == {CURATED}
+    assert all(line["text"][s["start"] : s["end"]] == s["text"] for s in line["spans"])

@@ -1,0 +1,118 @@
+"""The team commands through click's CliRunner: assign, session, agreement, curate, merge, and
+export --layer curated, with their error paths (one line, no traceback)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reviewer.core.store import Store
+from reviewer.core.team import CURATED
+from tests.test_cli import DEMO_LINES, N_REPORTS, SAMPLE, _isolated, ok, run  # noqa: F401
+
+ANNOTATED = sorted({line["id"] for line in DEMO_LINES})
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "ws" / "reviewer.db"
+    ok(path, "import", str(SAMPLE))
+    return path
+
+
+def fails(db: Path, *args: str, reviewer: str = "tester") -> str:
+    result = run(db, *args, reviewer=reviewer)
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    return lines[0]
+
+
+def test_assign_balances_and_is_idempotent(db: Path) -> None:
+    out = ok(db, "assign", "--reviewers", "a,b,c", "--per-report", "2").output
+    assert out.startswith(f"{N_REPORTS} reports: {2 * N_REPORTS} assignments added")
+    again = ok(db, "assign", "--reviewers", "a,b,c", "--per-report", "2").output
+    assert f"0 assignments added, {2 * N_REPORTS} already there" in again
+    assert "per-report" in fails(db, "assign", "--reviewers", "a,b", "--per-report", "3")
+    assert "no report with id 'nope'" in fails(
+        db, "assign", "--reviewers", "a,b", "--reports", "nope"
+    )
+    assert "named twice" in fails(db, "assign", "--reviewers", "a,a")
+
+
+def test_a_session_from_creation_to_its_report(db: Path) -> None:
+    out = ok(
+        db,
+        "session",
+        "create",
+        "pilot",
+        "--reviewers",
+        "alice,bob",
+        "--curator",
+        "carol",
+        "--reports",
+        ",".join(ANNOTATED),
+    ).output
+    assert f"session pilot (blind): {len(ANNOTATED)} reports" in out
+    assert ok(db, "session", "list").output.startswith("pilot  blind")
+    report = ok(db, "session", "report", "pilot").output
+    assert report.startswith("# Session pilot")
+    assert "| alice |" in report and "Cohen" in report and "Krippendorff" in report
+    data = json.loads(ok(db, "session", "report", "pilot", "--json").output)
+    assert data["reports"] == len(ANNOTATED) and set(data["reviewers"]) == {"alice", "bob"}
+    assert data["reviewers"]["alice"]["assigned"] == len(ANNOTATED)
+    assert data["reports_with_open_disagreements"] == len(data["open"]) > 0
+    assert "no session named 'other'" in fails(db, "session", "report", "other")
+    assert "already a session" in fails(
+        db, "session", "create", "pilot", "--reviewers", "a,b", "--curator", "c"
+    )
+
+
+def test_agreement_prints_figures_and_json(db: Path) -> None:
+    text = ok(db, "agreement").output
+    assert "alice" in text and "bob" in text and "exact F1" in text
+    data = json.loads(ok(db, "agreement", "--json", "--label", "drug").output)
+    assert data["label"] == "drug" and data["reviewers"] == ["alice", "bob"]
+    json.dumps(data, allow_nan=False)
+    assert "unknown label 'potion'" in fails(db, "agreement", "--label", "potion")
+
+
+def test_curate_then_export_the_curated_layer(db: Path, tmp_path: Path) -> None:
+    ok(db, "session", "create", "s", "--reviewers", "alice,bob", "--curator", "carol")
+    out = ok(db, "curate", "--session", "s", reviewer="carol").output
+    accepted = int(out.split()[0])
+    assert accepted > 0 and "disagreements to decide" in out
+    assert ok(db, "curate", "--session", "s", reviewer="carol").output.startswith("0 agreed")
+    gold = tmp_path / "gold.jsonl"
+    ok(db, "export", "--layer", "curated", "-o", str(gold))
+    spans = [
+        s
+        for line in gold.read_text(encoding="utf-8").splitlines()
+        for s in json.loads(line)["spans"]
+    ]
+    assert len(spans) == accepted and {s["reviewer"] for s in spans} == {CURATED}
+    assert "not both" in fails(db, "export", "--layer", "curated", "--reviewer", "bob")
+
+
+def test_merge_reports_conflicts_and_is_idempotent(db: Path, tmp_path: Path) -> None:
+    other = tmp_path / "laptop.db"
+    shutil.copy(db, other)
+    with Store(db) as ours, Store(other) as theirs:
+        span = ours.spans(reviewer="alice")[0]
+        ours.update_span(span.id, "alice", note="here")
+        theirs.update_span(span.id, "alice", note="there, later")
+    result = run(db, "merge", str(other))
+    assert result.exit_code == 0, result.output
+    assert f"conflict: {span.report_id}" in result.output and "kept theirs (later)" in result.output
+    assert "merged: 0 reports, 0 spans added, 1 updated" in result.output
+    again = ok(db, "merge", str(other)).output
+    assert "0 updated" in again and "0 conflicts" in again
+    assert "not a reviewer database" in fails(db, "merge", str(SAMPLE / "case01.txt"))
+
+
+def test_layer_names_cannot_be_taken_by_people(db: Path) -> None:
+    result = run(db, "stats", reviewer="@curated")
+    assert result.exit_code == 2 and "kept for layers" in result.output
