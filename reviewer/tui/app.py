@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
+from reviewer.core.changes import Changes, LogMark, Watcher, changes_since, log_mark
 from reviewer.core.model import ReviewerError
 from reviewer.core.store import Store
 from reviewer.core.text import one_line
@@ -22,6 +24,8 @@ from reviewer.tui.widgets.report_view import ReportView
 
 # Extensions of export files written from the app (brat writes a folder).
 _EXTENSIONS = {"conll": "conll"}
+# How often the app asks whether another process committed (one pragma each time).
+POLL_SECONDS = 0.5
 
 
 class ReviewerApp(App):
@@ -37,8 +41,9 @@ class ReviewerApp(App):
         self.store = store
         self.reviewer = reviewer
         check_label_keys(store)
+        # Before the screen reads anything: a commit in between is then seen twice, not never.
+        self.watcher = Watcher(store)
         self.review_screen = ReviewScreen(store, reviewer)
-        self._pending: list = []  # actions made before the search index was ready
         self.index_lock = threading.Lock()  # the index is read in search workers
         self.sub_title = one_line(f"{reviewer} · {store.path}")
 
@@ -46,6 +51,34 @@ class ReviewerApp(App):
         self.push_screen(self.review_screen)
         # After the first screen is drawn: the build shares the interpreter with it.
         self.call_after_refresh(self._build_index)
+        self.set_interval(POLL_SECONDS, self._poll, name="live refresh")
+
+    # --- other processes on the same database ---------------------------------------------------
+
+    def _poll(self) -> None:
+        """Another process committed (a reviewer, another window of yours, an import, an
+        assignment): bring the index and the review screen up to date with it."""
+        try:
+            if not self.watcher.moved():
+                return
+            changes = self.watcher.read()
+        except sqlite3.Error:  # (busy for longer than the timeout): asked again next time
+            return
+        if not changes:
+            return
+        try:
+            self.apply_changes(changes)
+        except (sqlite3.Error, ReviewerError) as exc:
+            self.notify(f"Others' changes not shown: {exc}", severity="warning", markup=False)
+
+    def apply_changes(self, changes: Changes) -> None:
+        """Changes another process committed: into the search index, then onto the screen."""
+        if self.span_index is not None:
+            with self.index_lock:
+                self._apply_to_index(self.span_index, changes)
+        if changes.unlogged:  # spans the log does not list (an import): build the index again
+            self._build_index()
+        self.review_screen.apply_changes(changes)
 
     # --- the search index: built once per start, in a worker; kept current by each change ---
 
@@ -62,28 +95,37 @@ class ReviewerApp(App):
             return worker.is_cancelled
 
         try:
-            with self.store.for_thread() as store:
+            with self.store.for_thread() as store, store.read():  # one snapshot, and its mark
+                mark = log_mark(store)
                 index = index_store(store, cancelled)
                 vocabulary = vocabulary_of(store, cancelled)
         except Cancelled:
             return
-        self.call_from_thread(self._index_ready, index, vocabulary)
+        if not worker.is_cancelled:
+            self.call_from_thread(self._index_ready, index, vocabulary, mark)
 
-    def _index_ready(self, index, vocabulary) -> None:
-        # Changes made while it was built are in the log after its snapshot: apply them.
+    def _index_ready(self, index, vocabulary, mark: LogMark) -> None:
+        # Changes made while it was built (here or elsewhere) are in the log after its
+        # snapshot: apply them. An import among them builds it again (the watcher says so).
+        with self.store.read():
+            self._apply_to_index(index, changes_since(self.store, mark))
         self.span_index, self.vocabulary = index, vocabulary
-        for result in self._pending:
-            self.index_change(result)
-        self._pending.clear()
         from reviewer.tui.screens.search import SearchScreen
 
         if isinstance(self.screen, SearchScreen):  # it said "building the index…": search now
             self.screen.run_search(self.screen.query_one("#query", Input).value)
 
+    @staticmethod
+    def _apply_to_index(index, changes: Changes) -> None:
+        for change in changes.spans:
+            index.apply(change.before, change.after)
+        for (report_id, reviewer), status in changes.statuses.items():
+            index.set_status(report_id, reviewer, status)
+
     def index_change(self, result) -> None:
-        """Apply an action's span changes to the search index (or keep them until it is built)."""
+        """Apply an action's span changes to the search index (an index still being built
+        reads them from the log when it is ready)."""
         if self.span_index is None:
-            self._pending.append(result)
             return
         with self.index_lock:  # a search worker may be reading it
             for change in result.changes:
@@ -104,7 +146,7 @@ class ReviewerApp(App):
                 "ctrl+p",
                 "",
                 "Command palette: open a report by title or id, export, "
-                "switch reviewer, toggle precision",
+                "switch reviewer, toggle precision, curate, agreement",
             ),
             Binding("ctrl+q", "", "Quit (everything is already saved)"),
         ]
@@ -134,6 +176,62 @@ class ReviewerApp(App):
             self.notify(f"Now annotating as {name}.", markup=False)
 
         self.push_screen(TextPrompt("Annotate as (reviewer name):", self.reviewer), switch)
+
+    # --- team work: curation and agreement ----------------------------------------------------
+
+    def open_curation(self, session: str | None = None) -> None:
+        """The curation screen over a session's reports (or every report two or more
+        reviewers annotated), as the current reviewer, the session's curator."""
+        from reviewer.core import team
+        from reviewer.tui.screens.curation import CurationScreen
+
+        if session is None:
+            annotated = team.annotated(self.store)
+            ids = [r for r in self.store.report_ids() if len(annotated.get(r, ())) >= 2]
+            reviewers, title = None, "all reports"
+        else:
+            found = team.get_session(self.store, session)
+            if found.curator != self.reviewer:
+                self.notify(
+                    f"{found.curator} curates session {found.name}: switch reviewer "
+                    "(ctrl+p) to curate it.",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+            ids, reviewers = list(found.report_ids), list(found.reviewers)
+            title = f"session {found.name}"
+        if not ids:
+            self.notify("Nothing to curate: no report is annotated by two reviewers yet.")
+            return
+        mark = log_mark(self.store)
+        screen = CurationScreen(self.store, self.reviewer, ids, reviewers, one_line(title))
+        self.push_screen(screen, lambda _: self._caught_up(mark))
+
+    def _caught_up(self, mark: LogMark) -> None:
+        """After a screen that wrote (curation): its changes into the search index and onto
+        the review screen, as if another process had made them."""
+        with self.store.read():
+            changes = changes_since(self.store, mark)
+        if changes:
+            self.apply_changes(changes)
+
+    def open_agreement(self, session: str | None = None) -> None:
+        from reviewer.core import team
+        from reviewer.tui.screens.agreement import AgreementScreen
+
+        if session is None:
+            self.push_screen(AgreementScreen(self.store))
+            return
+        found = team.get_session(self.store, session)
+        self.push_screen(
+            AgreementScreen(
+                self.store,
+                list(found.report_ids),
+                list(found.reviewers),
+                one_line(f"session {found.name}"),
+            )
+        )
 
     def export(self, fmt: str) -> None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -13,6 +13,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from reviewer.core.formats import FORMATS
+from reviewer.core.team import session_names
 from reviewer.core.text import one_line
 
 if TYPE_CHECKING:
@@ -44,6 +45,23 @@ class ReviewCommands(Provider):
             ("Toggle character precision", screen.action_toggle_precision, "Words or characters"),
             ("Show keys", screen.action_help, "Every key of this screen"),
         ]
+        commands += [
+            ("Curate: all reports", app.open_curation, "Decide the reviewers' disagreements"),
+            ("Agreement: all reviewers", app.open_agreement, "F1, kappa and alpha"),
+        ]
+        for name in session_names(app.store):
+            commands += [
+                (
+                    one_line(f"Curate session {name}"),
+                    partial(app.open_curation, name),
+                    "Decide the session's disagreements into the curated layer",
+                ),
+                (
+                    one_line(f"Agreement: session {name}"),
+                    partial(app.open_agreement, name),
+                    "F1, kappa and alpha of the session's reviewers",
+                ),
+            ]
         for info in FORMATS:
             if info.write:
                 commands.append(

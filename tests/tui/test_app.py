@@ -37,10 +37,16 @@ async def test_lists_reports_and_shows_the_first(sample_store: Store) -> None:
         view = app.screen.query_one(ReportView)
         first = sample_store.report("case01")
         assert view.text == first.text
-        assert {s.id for s in view.spans} == {s.id for s in sample_store.spans("case01")}
+        # alice's own spans; the other reviewers' show with o
+        mine = {s.id for s in sample_store.spans("case01", reviewer="alice")}
+        assert mine and {s.id for s in view.spans} == mine
         assert first.title in static_text(app, "#meta")
         assert "report 1/13" in static_text(app, "#status")
+        assert "others hidden" in static_text(app, "#status")
         assert view.read_only and view.has_focus
+        await pilot.press("o")
+        assert {s.id for s in view.spans} == {s.id for s in sample_store.spans("case01")} != mine
+        assert "others shown" in static_text(app, "#status")
 
 
 async def test_next_and_previous_report(sample_store: Store) -> None:

@@ -406,6 +406,9 @@ async def test_another_reviewers_span_is_never_deleted(store: Store) -> None:
     store.add_span(Span("r1", *at("CRP"), "test", "CRP", "bob"))
     async with running(store) as (app, pilot):
         view(app).place(at("CRP")[0] + 1)
+        await pilot.press("x")  # bob's span is hidden: there is no span of carol's here
+        assert app.said("Move onto one of your spans", "warning")
+        await pilot.press("o")  # shown, read-only
         await pilot.press("x")
         assert [s.text for s in store.spans("r1", reviewer="bob")] == ["CRP"]
         assert app.said("bob's", "warning")
@@ -461,6 +464,10 @@ async def test_s_and_S_select_the_next_and_previous_span(store: Store) -> None:
         await tag(app, pilot, "ibuprofen")
         await tag(app, pilot, "rash", "2")
         v = view(app)
+        v.place(0)
+        await pilot.press("s", "s")
+        assert v.selected_range() == at("rash")  # bob's span is hidden: not a stop
+        await pilot.press("o")  # shown: visited too
         v.place(0)
         await pilot.press("s")
         assert v.selected_range() == at("ibuprofen")

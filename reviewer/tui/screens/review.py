@@ -23,10 +23,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TextArea
 from textual.worker import get_current_worker
 
+from reviewer.core.changes import layer_counts
 from reviewer.core.model import Report, ReviewerError, Span, Status, display_title
 from reviewer.core.store import ActionResult, Store
 from reviewer.core.text import find_all, one_line
 from reviewer.tui.screens.editing import EditingMixin
+from reviewer.tui.screens.layers import LayersMixin
 from reviewer.tui.widgets.queue import QueueRow, ReportQueue, matches, parse_filter
 from reviewer.tui.widgets.report_view import ReportView
 from reviewer.tui.widgets.rows import RowList, key_name
@@ -57,7 +59,7 @@ class LineInput(Input):
         self.post_message(self.Cancelled(self))
 
 
-class ReviewScreen(EditingMixin, Screen):
+class ReviewScreen(EditingMixin, LayersMixin, Screen):
     """Annotate reports one after another."""
 
     BINDINGS = [
@@ -92,6 +94,7 @@ class ReviewScreen(EditingMixin, Screen):
         Binding("Q", "toggle_queue", "Show/hide queue", show=False),
         Binding("L", "toggle_spans", "Show/hide span list", show=False),
         Binding("F", "filter_queue", "Filter queue", show=False),
+        Binding("o", "toggle_others", "Show/hide other reviewers' spans", show=False),
     ]
 
     def __init__(self, store: Store, reviewer: str) -> None:
@@ -103,7 +106,8 @@ class ReviewScreen(EditingMixin, Screen):
         self._row_index: dict[str, int] = {}
         self._search = None  # the search screen, kept so that / returns to it as it was
         self.report: Report | None = None
-        self.spans: list[Span] = []
+        self.spans: list[Span] = []  # the current report's spans on show (see LayersMixin)
+        self.init_layers()
         self.words_precision = True
         self.saved = "nothing changed yet"
         self.save_failed = False
@@ -143,7 +147,7 @@ class ReviewScreen(EditingMixin, Screen):
         for label in self.labels.labels:
             if label.key:
                 parts += [(label.key, "bold"), " ", (label.name, f"#1c1c1c on {label.color}"), "  "]
-        parts.append(("yours filled · others' underlined", "dim"))
+        parts.append(("yours filled · others' underlined (o)", "dim"))
         return Content.assemble(*parts)
 
     def on_mount(self) -> None:
@@ -151,10 +155,17 @@ class ReviewScreen(EditingMixin, Screen):
         self.refresh_queue()
         if not self.rows:
             self.query_one("#meta", Static).update(
-                Content("No reports yet. Quit (ctrl+q) and run: reviewer import PATH")
+                Content(
+                    "No reports yet: run reviewer import PATH (from another terminal they "
+                    "show up here)"
+                )
             )
             self.query_one("#spans").display = False
             return
+        self.first_reports()
+
+    def first_reports(self) -> None:
+        """Open where the reviewer left off, else the first report of the queue."""
         position = self.store.position(self.reviewer)
         if position and position[0] in self._row_index:
             self.open_report(position[0], cursor=position[1])
@@ -172,56 +183,79 @@ class ReviewScreen(EditingMixin, Screen):
     # --- the queue ----------------------------------------------------------------------------
 
     def refresh_queue(self) -> None:
-        """Read the queue: titles and statuses now, span counts in a worker (counting 200,000
-        spans takes a noticeable moment; the rows show their counts when it is done)."""
+        """Read the queue: the reports assigned to the reviewer (every report when none is),
+        titles and statuses now, span counts in a worker (counting 200,000 spans takes a
+        noticeable moment; the rows show their counts when it is done)."""
+        self.read_team()
+        self._read_rows()
+        self._count_spans()
+
+    def _read_rows(self, *, follow: bool = True) -> None:
+        """The queue's rows from the store, in import order; counts as last known."""
         statuses = self.store.statuses(self.reviewer)
+        summaries = self.store.report_summaries()
+        if self.assigned is not None:
+            summaries = [s for s in summaries if s["id"] in self.assigned]
         self.rows = [
             QueueRow(
                 s["id"],
                 display_title(s["title"], s["head"], s["id"]),
                 statuses.get(s["id"], Status.TODO),
-                Counter(),
+                self.row_counts(s["id"]),
             )
-            for s in self.store.report_summaries()
+            for s in summaries
         ]
         self._row_index = {row.report_id: i for i, row in enumerate(self.rows)}
-        self._show_queue()
-        self._count_spans()
+        self._show_queue(follow=follow)
+
+    def _count_spans(self) -> None:
+        self.recounted.clear()  # reports counted from here on are newer than its snapshot
+        self._count_worker()
 
     @work(thread=True, exclusive=True, group="counts")
-    def _count_spans(self) -> None:
+    def _count_worker(self) -> None:
         # A sqlite connection belongs to one thread: this one opens its own.
         with self.store.for_thread() as store:
-            counts = store.span_counts()
+            counts = layer_counts(store)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_counts, counts)
 
-    def _show_counts(self, counts: dict[str, Counter[str]]) -> None:
-        for i, row in enumerate(self.rows):
-            if row.report_id in counts:
-                self.rows[i] = replace(row, counts=counts[row.report_id])
-        self._show_queue()
+    def _show_counts(self, counts: dict[str, dict[str, Counter[str]]]) -> None:
+        for report_id in self.recounted:  # counted since its snapshot: newer
+            counts[report_id] = self.span_layers.get(report_id, {})
+        self.span_layers = counts
+        self.rows = [replace(row, counts=self.row_counts(row.report_id)) for row in self.rows]
+        self._show_queue(follow=False)
 
-    def _show_queue(self) -> None:
+    def _show_queue(self, *, follow: bool = True) -> None:
+        """Show the rows the filter lets through; ``follow``: scroll to the current report
+        (a refresh leaves the queue's scroll where the reviewer put it)."""
         statuses, text, error = parse_filter(self.query_one("#queue-filter", Input).value)
         shown = [row for row in self.rows if matches(row, statuses, text)]
         queue = self.query_one(ReportQueue)
-        queue.set_rows(shown, self.report.id if self.report else None)
+        queue.set_rows(shown, self.report.id if self.report else None, follow=follow)
         # While the filter is typed, a half-typed status is said in the title, not in a pop-up.
         queue.border_title = Content(one_line(error or f"Reports {len(shown)}/{len(self.rows)}"))
 
     def _update_row(self, report_id: str, **changes) -> None:
-        """One report's row changed (its counts or status): redraw it where it is, or filter
-        the queue again when a filter might now leave it out or let it in."""
-        i = self._row_index.get(report_id)
-        if i is None:
+        """One report's row changed (its counts or status): see :meth:`_update_rows`."""
+        self._update_rows({report_id: changes})
+
+    def _update_rows(self, changes: dict[str, dict]) -> None:
+        """Rows changed (their counts or status): redraw them where they are, or filter the
+        queue again when a filter might now leave them out or let them in."""
+        changed = [i for i in map(self._row_index.get, changes) if i is not None]
+        for i in changed:
+            row = self.rows[i]
+            self.rows[i] = replace(row, **changes[row.report_id])
+        if not changed:
             return
-        self.rows[i] = replace(self.rows[i], **changes)
         if self.query_one("#queue-filter", Input).value.strip():
-            self._show_queue()
+            self._show_queue(follow=False)
             return
         queue = self.query_one(ReportQueue)
-        queue.rows[i] = self.rows[i]  # unfiltered: the queue shows self.rows in order
+        for i in changed:
+            queue.rows[i] = self.rows[i]  # unfiltered: the queue shows self.rows in order
         queue.redraw()
 
     @on(RowList.Highlighted, "#queue")
@@ -265,13 +299,15 @@ class ReviewScreen(EditingMixin, Screen):
         report = self.store.report(report_id)
         self.report = report
         self.opened_at = time.monotonic()
-        self.spans = self.store.spans(report_id)
+        self.all_spans = self.store.spans(report_id)
+        self.spans = self.shown_spans(self.all_spans)
         self.view.show(report.text, self.spans, self.reviewer, cursor)
         self._cursor = self.view.offset  # before it is remembered below
         if select is not None:
             self.view.select_range(select.start, select.end)
         self.query_one("#meta", Static).update(_meta(report))
         self._show_spans(select.id if select else None)
+        self.count_layers(report_id, self.all_spans)
         queue = self.query_one(ReportQueue)
         if queue.highlighted_key != report_id:
             queue.highlight(report_id)
@@ -298,18 +334,20 @@ class ReviewScreen(EditingMixin, Screen):
     def _reload(self, select: Span | None = None) -> None:
         """Read the current report's spans again after a change and repaint."""
         assert self.report is not None
-        self.spans = self.store.spans(self.report.id)
+        self.all_spans = self.store.spans(self.report.id)
+        self.spans = self.shown_spans(self.all_spans)
         self.view.set_spans(self.spans, self.reviewer)
         if select is not None:
             self.view.select_range(select.start, select.end)
         self._show_spans(select.id if select else None)
-        self._update_row(self.report.id, counts=Counter(span.label for span in self.spans))
+        self.count_layers(self.report.id, self.all_spans)
 
-    def _show_spans(self, current: str | None = None) -> None:
+    def _show_spans(self, current: str | None = None, *, follow: bool = True) -> None:
         span_list = self.query_one(SpanList)
-        span_list.set_spans(self.spans, self.reviewer, current)
+        span_list.set_spans(self.spans, self.reviewer, current, follow=follow)
         mine = sum(1 for s in self.spans if s.reviewer == self.reviewer)
-        span_list.border_title = f"Spans {mine} yours / {len(self.spans)}"
+        others = f" / {len(self.spans)}" if self.others_visible() else ""
+        span_list.border_title = f"Spans {mine} yours{others}"
 
     @on(RowList.Highlighted, "#spans")
     def _span_highlighted(self, event: RowList.Highlighted) -> None:
@@ -360,6 +398,8 @@ class ReviewScreen(EditingMixin, Screen):
     def _set_status(self, status: Status, reason: str = "") -> bool:
         assert self.report is not None
         report_id = self.report.id
+        i = self._row_index.get(report_id)
+        before = self.rows[i].status if i is not None else None
         if not self._try(
             lambda: self.store.set_status(report_id, self.reviewer, status, reason=reason)
         ):
@@ -368,6 +408,8 @@ class ReviewScreen(EditingMixin, Screen):
         if self.app.span_index is not None:
             with self.app.index_lock:
                 self.app.span_index.set_status(report_id, self.reviewer, status)
+        if Status.DONE in (before, status):  # done opens a blind report's other layers
+            self.read_blind()
         self.update_status()
         return True
 
@@ -468,7 +510,9 @@ class ReviewScreen(EditingMixin, Screen):
         if view.hints:
             modes.append("JUMP: type the letters")
         report = "report " if self.size.width >= 100 else ""  # at 80 columns, room for news
-        where = f" {self.reviewer} · {report}{position}/{len(ids)} · {status} · "
+        where = (
+            f" {self.reviewer} · {report}{position}/{len(ids)} · {status} · {self.layer_state()} · "
+        )
         self.query_one("#status", Static).update(
             Content.assemble(
                 one_line(where),
@@ -586,7 +630,9 @@ class ReviewScreen(EditingMixin, Screen):
     def after_change(self, result: ActionResult, message: str, select: Span | None) -> None:
         self.app.index_change(result)
         self._reload(select)
-        self._recount(result, skip=self.report.id if self.report else None)
+        self.recount(
+            {c.report_id for c in result.changes} - {self.report.id if self.report else None}
+        )
         self._mark_in_progress()
         self._saved(message)
 
@@ -596,26 +642,11 @@ class ReviewScreen(EditingMixin, Screen):
         self.app.index_change(result)
         n = len(result.changes)
         current = self.report.id if self.report else None
-        if current in {c.report_id for c in result.changes}:
+        touched = {c.report_id for c in result.changes}
+        if current in touched:
             self._reload()
-        self._recount(result, skip=current)
+        self.recount(touched - {current})
         self._saved(f"{n} span{'s' * (n != 1)} changed")
-
-    def _recount(self, result: ActionResult, skip: str | None) -> None:
-        """Queue counts of the reports an action touched (other than ``skip``, reloaded)."""
-        for report_id in {c.report_id for c in result.changes} - {skip}:
-            i = self._row_index.get(report_id)
-            if i is None:
-                continue
-            counts = Counter(self.rows[i].counts)
-            for change in result.changes:
-                if change.report_id != report_id:
-                    continue
-                if change.before is not None:
-                    counts[change.before.label] -= 1
-                if change.after is not None:
-                    counts[change.after.label] += 1
-            self._update_row(report_id, counts=+counts)
 
     def action_search(self) -> None:
         from reviewer.tui.screens.search import SearchScreen

@@ -10,6 +10,7 @@ Everything shown from reports is ``Content``, never markup.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,7 +22,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from reviewer.core.model import ReviewerError, Span
-from reviewer.core.search import SpanHit, TextHit, parse_query, text_search
+from reviewer.core.search import Group, SpanHit, TextHit, parse_query, text_search
 from reviewer.core.text import context, one_line
 from reviewer.tui.widgets.rows import ContentRows, RowList, key_name
 
@@ -114,13 +115,14 @@ class SearchScreen(Screen):
                 # A sqlite connection belongs to one thread: this search opens its own.
                 with self.review.store.for_thread() as store:
                     hits = text_search(store, query, vocabulary=app.vocabulary, limit=200)
+                hits = self._blinded_text(hits)
             else:
                 index = app.span_index
                 if index is None:
                     app.call_from_thread(self._say, "Building the search index…")
                     return
                 with app.index_lock:  # the main thread applies changes to it
-                    hits = index.search(query, 100)
+                    hits = self._blinded_spans(index.search(query, 100))
         except ReviewerError as exc:
             app.call_from_thread(self._say, str(exc), True)
             return
@@ -128,6 +130,33 @@ class SearchScreen(Screen):
         if not worker.is_cancelled:
             show = self._show_text if text_mode else self._show_spans
             app.call_from_thread(show, hits, took)
+
+    # --- blind sessions: others' spans on a report not yet done are not shown here either ----
+
+    def _blinded_spans(self, hits: list[SpanHit]) -> list[SpanHit]:
+        blind, me = self.review.blind, self.review.reviewer  # (replaced, never changed)
+        if not blind:
+            return hits
+        out = []
+        for hit in hits:
+            if blind.isdisjoint(hit.reports):
+                out.append(hit)
+                continue
+            keep = [s for s in hit.spans if s.reviewer == me or s.report_id not in blind]
+            if keep:  # the group's counts, of what may be shown
+                out.append(SpanHit(Group(hit.key), hit.score, keep))
+        return out
+
+    def _blinded_text(self, hits: list[TextHit]) -> list[TextHit]:
+        blind, me = self.review.blind, self.review.reviewer
+        if not blind:
+            return hits
+        return [
+            replace(
+                h, spans=tuple(s for s in h.spans if s.reviewer == me or h.report_id not in blind)
+            )
+            for h in hits
+        ]
 
     def _say(self, message: str = "", error: bool = False) -> None:
         if not message:

@@ -74,9 +74,11 @@ class ReportQueue(RowList):
         self._keyed = [label for label in labels.labels if label.key]
         self._keyed_names = {label.name for label in self._keyed}
 
-    def set_rows(self, rows: list[QueueRow], current: str | None = None) -> None:
+    def set_rows(
+        self, rows: list[QueueRow], current: str | None = None, *, follow: bool = True
+    ) -> None:
         self.rows = rows
-        self.set_keys([row.report_id for row in rows], current)
+        self.set_keys([row.report_id for row in rows], current, follow=follow)
 
     def render_row(self, index: int, line: int) -> Content:
         row = self.rows[index]

@@ -68,14 +68,15 @@ class RowList(ScrollView, can_focus=True):
 
     # --- content ------------------------------------------------------------------------------
 
-    def set_keys(self, keys: list[str], current: str | None = None) -> None:
-        """Show these rows (drawn by :meth:`render_row`), highlighting ``current`` if present."""
+    def set_keys(self, keys: list[str], current: str | None = None, *, follow: bool = True) -> None:
+        """Show these rows (drawn by :meth:`render_row`), highlighting ``current`` if present
+        and scrolling to it (unless not ``follow``: a refresh leaves the scroll alone)."""
         self.keys = keys
         self._index = {key: i for i, key in enumerate(keys)}
         self._strips.clear()
         self.virtual_size = Size(self.size.width, len(keys) * self.ROW_HEIGHT)
         self.set_reactive(RowList.highlighted, self._index.get(current) if current else None)
-        if self.highlighted is not None:
+        if self.highlighted is not None and follow:
             self._scroll_to_highlight()
         self.refresh()
 

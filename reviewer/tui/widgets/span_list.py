@@ -20,10 +20,12 @@ class SpanList(RowList):
         self.spans: list[Span] = []
         self.reviewer = ""
 
-    def set_spans(self, spans: list[Span], reviewer: str, current: str | None = None) -> None:
+    def set_spans(
+        self, spans: list[Span], reviewer: str, current: str | None = None, *, follow: bool = True
+    ) -> None:
         self.spans = spans
         self.reviewer = reviewer
-        self.set_keys([s.id for s in spans], current)
+        self.set_keys([s.id for s in spans], current, follow=follow)
 
     def render_row(self, index: int, line: int) -> Content:
         span = self.spans[index]
