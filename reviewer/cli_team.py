@@ -46,7 +46,8 @@ reports_option = click.option(
 def assign_command(obj: Context, reviewers: str, per_report: int, reports: tuple[str, ...]) -> None:
     """Give each report to N reviewers, balanced.
 
-    Each reviewer's queue in the app then shows the reports assigned to them. Assignments already made count and stay: running it again adds nothing."""
+    Each reviewer's queue in the app then shows the reports assigned to them. Assignments
+    already made count and stay: running it again adds nothing."""
     with obj.store() as store:
         summary = team.assign(store, team.parse_names(reviewers), per_report, _ids(reports))
     click.echo(one_line(summary.line()))
@@ -182,7 +183,8 @@ def agreement_command(
     """Agreement between reviewers, overall and per label, pair and report.
 
     Span F1 (exact and overlap match), Cohen's kappa per pair, Fleiss' kappa and
-    Krippendorff's alpha (nominal), the last three on tokens. A reviewer has annotated a report when they marked it done or tagged anything in it."""
+    Krippendorff's alpha (nominal), the last three on tokens. A reviewer has annotated a report
+    when they marked it done or tagged anything in it."""
     with obj.store() as store:
         names = team.parse_names(reviewers) if reviewers else None
         ids = _ids(reports)
@@ -236,7 +238,8 @@ def curate_command(obj: Context, session_name: str | None, reports: tuple[str, .
 def merge_command(obj: Context, other: Path) -> None:
     """Add another reviewer database's work to this one.
 
-    Its reports, spans, statuses, assignments, sessions and curation come in. Spans are matched by id: merging twice changes nothing. When a span changed on both
+    Its reports, spans, statuses, assignments, sessions and curation come in. Spans are matched
+    by id: merging twice changes nothing. When a span changed on both
     sides the later change wins; the other is kept in the event log and listed here."""
     with obj.store() as store:
         summary = merge(store, other, obj.reviewer)

@@ -287,7 +287,6 @@ CREATE TABLE reviewer_position (
 """
 
 
-
 @_migration("0005_team")
 def team(db: Database) -> None:
     _run(db, _FIFTH)

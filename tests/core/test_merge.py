@@ -103,9 +103,8 @@ def test_a_report_with_another_text_stops_the_merge_and_nothing_is_written(
     pair, tmp_path: Path
 ) -> None:
     ours, theirs, path = pair
-    with Store(tmp_path / "odd.db") as odd:
-        with odd.write():
-            odd.insert_reports([Report(id="r", text="Another text."), Report(id="x", text="X.")])
+    with Store(tmp_path / "odd.db") as odd, odd.write():
+        odd.insert_reports([Report(id="r", text="Another text."), Report(id="x", text="X.")])
     before = rows(ours)
     with pytest.raises(ReviewerError, match="report id 'r' has another text"):
         merge(ours, tmp_path / "odd.db", "alice")
