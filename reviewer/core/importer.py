@@ -34,6 +34,7 @@ from reviewer.core.model import (
     now_iso,
     validate_span,
 )
+from reviewer.core.rows import insert_span_rows, span_from_row, span_params
 from reviewer.core.schema import with_imported
 from reviewer.core.sources import ImportFile, ImportPlan, collect, read_records
 from reviewer.core.store import Store
@@ -53,17 +54,30 @@ _SPAN_NAMESPACE = uuid.UUID("9a7c1d2e-4b1f-5c3a-9e8d-6f0b2a4c8e11").bytes
 
 
 _NAMESPACE_SHA1 = hashlib.sha1(_SPAN_NAMESPACE)
+_Sha1 = type(_NAMESPACE_SHA1)
+# The hex digit of a UUID's variant nibble (RFC 4122: its two high bits are 10), by the digit.
+_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
+
+
+def _uuid5_from(sha: _Sha1) -> str:
+    """The UUID (version 5) string of a SHA-1 over the namespace and a name."""
+    h = sha.hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def uuid5(name: str) -> str:
     """``str(uuid.uuid5(_SPAN_NAMESPACE, name))``, without building a UUID object per span."""
     sha = _NAMESPACE_SHA1.copy()
     sha.update(name.encode("utf-8"))
-    digest = bytearray(sha.digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return _uuid5_from(sha)
+
+
+def _uuid5_prefix(prefix: str) -> _Sha1:
+    """A SHA-1 that has read the namespace and ``prefix``: ``copy()`` it and ``update()`` it
+    with the rest of a name to get the name's :func:`uuid5` (through :func:`_uuid5_from`)."""
+    sha = _NAMESPACE_SHA1.copy()
+    sha.update(prefix.encode("utf-8"))
+    return sha
 
 
 Progress = Callable[[int], None]
@@ -236,7 +250,7 @@ _HEADER_FIELDS = {*_ONE_LINE_FIELDS, "authors"}
 
 
 def _one_line_field(name: str, value: object) -> str:
-    if value is None:
+    if value is None or value == "":
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValidationError(f'meta "{name}" must be a string, not {type(value).__name__}')
@@ -259,6 +273,17 @@ def _differences(old: Span, new: Span) -> str:
     return ", ".join(f"{k} ({a[k]!r} stored, {b[k]!r} here)" for k in fields if k in a)
 
 
+def _all_plain(spans: list[SpanRecord]) -> bool:
+    """Whether every span is plain: one piece, no id of its own, no attributes, no refs. The
+    row of such a span turns back into the same ``Span`` (see :func:`_as_span`)."""
+    return not any(rec.fragments or rec.id or rec.attributes or rec.refs for rec in spans)
+
+
+def _as_span(span: Span | tuple) -> Span:
+    """A span this file is adding, as a ``Span`` (the fast path keeps only its row)."""
+    return span if isinstance(span, Span) else span_from_row(span)
+
+
 class _SpanInvalid(ValidationError):
     """A span that does not fit, with the record of where it was stated."""
 
@@ -278,15 +303,22 @@ class _FileImport:
         self.any_deleted = store.has_deletions()  # asked once: this file deletes nothing
         self.seen: dict[str, Report] = {}  # reports stored by this file, by id
         self.by_sha: dict[str, str] = {}
-        self.occurrences: dict[tuple, int] = {}
+        # How many spans with the same report, reviewer and stem (offsets and label, see
+        # _derived_id) came before, by (report, reviewer) and then by stem.
+        self.occurrences: dict[tuple[str, str], dict[str, int]] = {}
         self.labels = {name: name for name in store.labels.names}  # the common, exact case
+        # What _label gave for a source label, by format: (label, its summary.labels key).
+        # Emptied whenever a label is added, since that can change the answer.
+        self.label_cache: dict[str, dict[str, tuple[str, tuple[str, str]]]] = {}
+        self.empty = False  # the database holds no report (asked in run, in the transaction)
         self.new_labels: list[str] = []
         self.new_relations: list[tuple] = []
         self.new_kept: list[tuple] = []
         # Rows are written in two bulk inserts when the file has been read: interleaving report
         # rows (and their FTS trigger) with span rows makes SQLite several times slower.
         self.new_reports: list[Report] = []
-        self.new_spans: dict[str, Span] = {}
+        # By id: a Span, or (from the fast path, _plain_rows) the row it is stored as.
+        self.new_spans: dict[str, Span | tuple] = {}
 
     def run(self) -> None:
         # On failure the summary goes back to what it was before this file.
@@ -301,6 +333,9 @@ class _FileImport:
         try:
             with self.store.write():
                 options = self.options
+                # Rows are written only after the file is read: an empty database stays empty
+                # until then, and a report it does not hold needs no lookup.
+                self.empty = self._database_empty()
                 for item in read_records(self.file, options.encoding, options.offsets):
                     if isinstance(item, LineError):
                         self._fail(item.reason, item.line, item.path)
@@ -317,7 +352,10 @@ class _FileImport:
                 self._conf_labels()
                 self.store.add_labels(self.new_labels, path_text(self.file.path))
                 self.store.insert_reports(self.new_reports)
-                self.store.insert_spans(self.new_spans.values())
+                insert_span_rows(
+                    self.store.conn,
+                    (s if type(s) is tuple else span_params(s) for s in self.new_spans.values()),
+                )
                 self.store.insert_relations(self.new_relations)
                 self.store.insert_kept_lines(self.new_kept)
                 self.store.log_action(options.reviewer, "import", None, str(self.file.path))
@@ -325,6 +363,9 @@ class _FileImport:
             self.summary.__dict__.update(snapshot.__dict__)
             self.store.reload_labels()  # labels this file would have added were rolled back
             raise
+
+    def _database_empty(self) -> bool:
+        return self.store.conn.execute("SELECT 1 FROM reports LIMIT 1").fetchone() is None
 
     def _conf_labels(self) -> None:
         """brat's annotation.conf supplies the label set: its entity types become labels
@@ -350,14 +391,23 @@ class _FileImport:
     def _import(self, record: ReportRecord) -> None:
         norm = normalise(record.raw_text)
         report = self._report(record, norm.text)
+        stored = self._stored(report.id)
+        if stored is None and not record.relations and _all_plain(record.spans):
+            # The common case, a new report whose spans are plain: their rows are built directly.
+            rows = self._plain_rows(report, record, norm)  # by id
+            kept = self._kept(report, record, [])
+            self._add_report(report)
+            self.new_spans.update(rows)
+            self.summary.spans += len(rows)
+            self.new_kept += kept
+            return
         built = [(self._checked_span(report, record, s, norm), s) for s in record.spans]
         pairs = [(span, rec) for span, rec in built if span is not None]
         spans = [span for span, _ in pairs]
-        stored = self.seen.get(report.id) or self.store.get_report(report.id)
-        if stored is not None and stored.sha256 != report.sha256:
+        if stored is not None and stored[0] != report.sha256:
             raise ValidationError(
                 f"report id {report.id!r} is already stored with a different text "
-                f"(from {stored.source or 'an earlier import'}; this one from {report.source})"
+                f"(from {stored[1] or 'an earlier import'}; this one from {report.source})"
             )
         # Checked before anything of the record is written. Spans of a report this file is
         # creating can only collide with stored ones through ids the file gives explicitly.
@@ -373,6 +423,18 @@ class _FileImport:
         self.summary.spans += len(new_spans)
         self.new_relations += relations
         self.new_kept += kept
+
+    def _stored(self, report_id: str) -> tuple[str, str] | None:
+        """The sha256 and source of the report stored (or stored by this file) as ``report_id``."""
+        seen = self.seen.get(report_id)
+        if seen is not None:
+            return seen.sha256, seen.source
+        if self.empty:
+            return None
+        row = self.store.conn.execute(
+            "SELECT sha256, source FROM reports WHERE id = ?", (report_id,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
 
     def _report(self, record: ReportRecord, text: str) -> Report:
         if not text.strip():
@@ -445,6 +507,81 @@ class _FileImport:
         # Otherwise valid by construction: the text is the stored slice and the label resolved.
         return span
 
+    def _plain_rows(
+        self, report: Report, record: ReportRecord, norm: Normalised
+    ) -> dict[str, tuple]:
+        """The rows of a new report's spans, all plain (see :func:`_all_plain`), by id and in
+        the :func:`span_params` form: what :meth:`_span` and :meth:`_new_spans` make of them,
+        with the same checks in the same order, the same errors and the same counts, without
+        building a ``Span`` for each. None of them can be stored already: the report is new and
+        their ids are derived, so distinct."""
+        raw, text, rid, at = record.raw_text, report.text, report.id, report.imported_at
+        original_length, length, removed = norm.original_length, len(text), norm.removed
+        # As _reviewer names them; a name is checked when it first differs from the span before.
+        override, fallback = self.options.override, record.annotator or self.options.reviewer
+        labels = self.label_cache.setdefault(record.format, {})
+        counts, occurrences = self.summary.labels, self.occurrences
+        rows: dict[str, tuple] = {}
+        # What the derived ids of one reviewer's spans share (set at the first span).
+        prefix_name: str | None = None
+        prefix, before = _NAMESPACE_SHA1, {}
+        for rec in record.spans:
+            try:
+                start, end, given = rec.start, rec.end, rec.text
+                if given is not None and 0 <= start < end <= original_length:
+                    actual = raw[start:end]
+                    if actual != given:
+                        raise ValidationError(
+                            f"span {start}-{end} says {given!r} but the text there is {actual!r}"
+                        )
+                cached = labels.get(rec.label)
+                if cached is None:
+                    label = self._label(rec.label, record)  # counts it
+                    if label is None:
+                        continue
+                    labels[rec.label] = (label, (rec.label, label))
+                else:
+                    label, key = cached
+                    counts[key] += 1
+                if removed:
+                    start, end = norm.map_offset(start), norm.map_offset(end, end=True)
+                if not 0 <= start < end <= length:
+                    raise ValidationError(
+                        f"span {rec.start}-{rec.end} is outside the text (0-{original_length}) "
+                        "or empty"
+                    )
+                name = override or rec.reviewer or fallback
+                if name != prefix_name:
+                    self._reviewer(record, rec.reviewer)
+                    prefix, prefix_name = _uuid5_prefix(f"{rid}\x1f{name}\x1f"), name
+                    before = occurrences.setdefault((rid, name), {})
+            except ValidationError as exc:
+                raise _SpanInvalid(str(exc), rec) from None
+            # _derived_id and uuid5, inline, continuing the hash of the shared prefix.
+            stem = f"{start}\x1f{end}\x1f{label}\x1f"
+            n = before.get(stem, 0)
+            before[stem] = n + 1
+            sha = prefix.copy()
+            sha.update(f"{stem}{n}".encode())
+            span_id = _uuid5_from(sha)
+            rows[span_id] = (
+                span_id,
+                rid,
+                start,
+                end,
+                label,
+                text[start:end],
+                name,
+                "{}",
+                rec.note,
+                at,
+                at,
+                "",
+                "",
+                rec.source_id,
+            )
+        return rows
+
     def _checked_span(
         self, report: Report, record: ReportRecord, rec: SpanRecord, norm: Normalised
     ) -> Span | None:
@@ -467,6 +604,8 @@ class _FileImport:
         """Add a label the schema lacks; it is stored with the file's other rows."""
         self.labels[label] = label
         self.new_labels.append(label)
+        for cache in self.label_cache.values():
+            cache.clear()
 
     def _label(self, source: str, record: ReportRecord) -> str | None:
         """The label a source label becomes (None: the span is dropped); counted per pair."""
@@ -544,13 +683,16 @@ class _FileImport:
         ]
 
     def _derived_id(self, report_id: str, reviewer: str, start: int, end: int, label: str) -> str:
-        key = (report_id, reviewer, start, end, label)
-        n = self.occurrences.get(key, 0)
-        self.occurrences[key] = n + 1
-        return uuid5(f"{report_id}\x1f{reviewer}\x1f{start}\x1f{end}\x1f{label}\x1f{n}")
+        counts = self.occurrences.setdefault((report_id, reviewer), {})
+        stem = f"{start}\x1f{end}\x1f{label}\x1f"  # (start and end hold no \x1f: one stem each)
+        n = counts.get(stem, 0)
+        counts[stem] = n + 1
+        return uuid5(f"{report_id}\x1f{reviewer}\x1f{stem}{n}")
 
     def _add_report(self, report: Report) -> None:
-        original = self.by_sha.get(report.sha256) or self._stored_with_sha(report.sha256)
+        original = self.by_sha.get(report.sha256)
+        if original is None and not self.empty:
+            original = self._stored_with_sha(report.sha256)
         if original is not None:
             report = replace(report, duplicate_of=original)
             self.summary.duplicates += 1
@@ -578,7 +720,7 @@ class _FileImport:
             if self.any_deleted
             else set()
         )
-        existing.update((i, self.new_spans[i]) for i in check_ids if i in self.new_spans)
+        existing.update((i, _as_span(self.new_spans[i])) for i in check_ids if i in self.new_spans)
         new: list[Span] = []
         for span in spans:
             old = existing.get(span.id)

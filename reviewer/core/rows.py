@@ -129,8 +129,10 @@ def _insert_report_rows(conn: sqlite3.Connection, reports: list[Report]) -> None
                 r.journal,
                 r.published,
                 r.doi,
-                json.dumps(list(r.authors), ensure_ascii=False),
-                json.dumps(r.meta, ensure_ascii=False),
+                "[]" if r.authors == () else json.dumps(list(r.authors), ensure_ascii=False),
+                "{}"
+                if type(r.meta) is dict and not r.meta
+                else json.dumps(r.meta, ensure_ascii=False),
                 r.text,
                 len(r.text),
                 r.sha256,
@@ -143,10 +145,13 @@ def _insert_report_rows(conn: sqlite3.Connection, reports: list[Report]) -> None
 
 
 def insert_spans(conn: sqlite3.Connection, spans: Iterable[Span]) -> None:
-    conn.executemany(
-        f"INSERT INTO spans ({SPAN_COLUMNS}) VALUES ({SPAN_PLACEHOLDERS})",
-        (span_params(s) for s in spans),
-    )
+    insert_span_rows(conn, (span_params(s) for s in spans))
+
+
+def insert_span_rows(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """Insert spans already in the :func:`span_params` form (the import's fast path builds
+    these directly), inside the caller's transaction."""
+    conn.executemany(f"INSERT INTO spans ({SPAN_COLUMNS}) VALUES ({SPAN_PLACEHOLDERS})", rows)
 
 
 def log_action(

@@ -35,9 +35,16 @@ def read(path: Path, *, encoding: str = "utf-8") -> Iterator[ReportRecord | Line
 def lines(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
     """The non-blank lines of a JSONL file with their 1-based numbers."""
     content = read_text_file(path, encoding=encoding)
-    # Split on LF only: U+2028 and friends are legal unescaped inside JSON strings.
-    for number, line in enumerate(content.split("\n"), start=1):
-        line = line.removesuffix("\r")
+    # Split on LF only: U+2028 and friends are legal unescaped inside JSON strings. One line
+    # at a time, so each is freed once read rather than all held until the file is done.
+    start, number, find = 0, 0, content.find
+    while start <= len(content):
+        end = find("\n", start)
+        if end == -1:
+            end = len(content)
+        number += 1
+        line = content[start:end].removesuffix("\r")
+        start = end + 1
         if line.strip():
             yield number, line
 
