@@ -221,15 +221,25 @@ def curate_command(obj: Context, session_name: str | None, reports: tuple[str, .
         names = None
         if session_name is not None:
             session = team.get_session(store, session_name)
+            team.check_curator(store, obj.reviewer, session)
             ids = ids or list(session.report_ids)
             names = list(session.reviewers)
+        team.check_curator(store, obj.reviewer)
+        others = team.curated_elsewhere(store, obj.reviewer)
         ids = ids or store.report_ids()
+        skipped = sorted({others[r] for r in ids if r in others})
+        ids = [r for r in ids if r not in others]
         added = sum(curation.auto_accept(store, rid, obj.reviewer, names) for rid in ids)
         still = curation.open_reports(store, ids, names)
     click.echo(
         f"{added} agreed span{'s' * (added != 1)} accepted into the curated layer; "
         f"{len(still)} report{'s' * (len(still) != 1)} with disagreements to decide"
     )
+    if skipped:
+        click.echo(
+            one_line(f"(reports of sessions curated by {', '.join(skipped)} were left to them)"),
+            err=True,
+        )
 
 
 @cli.command("merge")

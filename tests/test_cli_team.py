@@ -116,3 +116,16 @@ def test_merge_reports_conflicts_and_is_idempotent(db: Path, tmp_path: Path) -> 
 def test_layer_names_cannot_be_taken_by_people(db: Path) -> None:
     result = run(db, "stats", reviewer="@curated")
     assert result.exit_code == 2 and "kept for layers" in result.output
+
+
+def test_only_the_sessions_curator_curates_it(db: Path) -> None:
+    """A reviewer of a blind session must not see the others' spans by curating."""
+    ok(db, "session", "create", "s", "--reviewers", "alice,bob", "--curator", "carol")
+    assert "carol curates session s, not alice" in fails(
+        db, "curate", "--session", "s", reviewer="alice"
+    )
+    result = run(db, "curate", reviewer="alice")  # every report: the session's are left out
+    assert result.exit_code == 0 and result.output.startswith("0 agreed spans accepted")
+    assert "left to them" in result.output
+    with Store(db) as store:
+        assert store.spans(reviewer=CURATED) == []

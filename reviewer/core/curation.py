@@ -4,7 +4,9 @@ The reviewers' spans of a report fall into *clusters*: spans that overlap, direc
 one another, whatever their labels. A cluster is
 
 * ``agreed`` when every reviewer who annotated the report tagged it the same way (the same
-  offsets and labels) and at least two did;
+  offsets, labels and attributes such as negated) and at least two did;
+* ``attributes`` when they tagged the same offsets with the same labels, but the attributes
+  differ (one says negated, the other not);
 * ``label`` when every reviewer tagged the same offsets but the labels differ;
 * ``boundary`` when every reviewer tagged it but the offsets differ;
 * ``missing`` when only some of the reviewers tagged anything there.
@@ -27,7 +29,7 @@ from reviewer.core.model import ReviewerError, Span, now_iso, validate_span
 from reviewer.core.store import Change, Store
 from reviewer.core.team import CURATED, annotated, check_reviewer_name
 
-KINDS = ("agreed", "label", "boundary", "missing")
+KINDS = ("agreed", "attributes", "label", "boundary", "missing")
 
 
 @dataclass(frozen=True)
@@ -100,13 +102,17 @@ def _overlapping(spans: list[Span]) -> list[list[Span]]:
 
 def _kind(group: list[Span], reviewers: tuple[str, ...]) -> str:
     tagged: dict[str, Counter] = {r: Counter() for r in reviewers}
+    flagged: dict[str, Counter] = {r: Counter() for r in reviewers}
     for span in group:
-        tagged[span.reviewer][(span.start, span.end, span.label)] += 1
+        key = (span.start, span.end, span.label)
+        tagged[span.reviewer][key] += 1
+        flagged[span.reviewer][(key, json.dumps(span.attributes, sort_keys=True))] += 1
     versions = list(tagged.values())
     if len(versions) < 2 or any(not v for v in versions):
         return "missing"  # (with one reviewer, there is no one to agree with)
     if all(v == versions[0] for v in versions):
-        return "agreed"
+        attributes = list(flagged.values())
+        return "agreed" if all(a == attributes[0] for a in attributes) else "attributes"
     offsets = [Counter({(a, b): n for (a, b, _), n in v.items()}) for v in versions]
     if all(o == offsets[0] for o in offsets):
         return "label"
@@ -136,7 +142,7 @@ def auto_accept(
         added = []
         for cluster in todo:
             first = cluster.versions()[cluster.reviewers[0]]
-            added += _add(store, cluster, first, curator, "agreed", _shared_attributes(cluster))
+            added += _add(store, cluster, first, curator, "agreed")
         if added:
             store.record(curator, f"curate: {len(added)} agreed", [Change(None, s) for s in added])
     return len(added)
@@ -190,7 +196,6 @@ def _add(
     chosen: list[Span],
     curator: str,
     decision: str,
-    attributes: dict | None = None,
 ) -> list[Span]:
     """The curated copies of ``chosen`` not already in the layer, and the decision's row."""
     check_reviewer_name(curator)
@@ -207,7 +212,6 @@ def _add(
                 span,
                 reviewer=CURATED,
                 id=curated_id(cluster.report_id, *key),
-                attributes=span.attributes if attributes is None else attributes,
                 created_at=now,
                 updated_at=now,
                 source_id="",
@@ -235,11 +239,6 @@ def _add(
     )
     return added
 
-
-def _shared_attributes(cluster: Cluster) -> dict:
-    """The attributes every reviewer's span in an agreed cluster has alike."""
-    first, *others = [s.attributes for s in cluster.spans]
-    return {k: v for k, v in first.items() if all(k in o and o[k] == v for o in others)}
 
 
 def curated_id(report_id: str, start: int, end: int, label: str) -> str:

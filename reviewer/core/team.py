@@ -248,6 +248,28 @@ def blind_report_ids(store: Store, reviewer: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def curated_elsewhere(store: Store, curator: str) -> dict[str, str]:
+    """Reports that belong to a session someone else curates, with that curator: only a
+    session's curator adjudicates its reports (a reviewer of a blind session must not see
+    the others' spans by curating)."""
+    rows = store.conn.execute(
+        "SELECT sr.report_id, s.curator FROM session_reports sr "
+        "JOIN sessions s ON s.name = sr.session WHERE s.curator != ?",
+        (curator,),
+    )
+    return dict(rows)
+
+
+def check_curator(store: Store, curator: str, session: Session | None = None) -> None:
+    """An error unless ``curator`` may curate ``session``."""
+    check_reviewer_name(curator)
+    if session is not None and session.curator != curator:
+        raise ReviewerError(
+            f"{session.curator} curates session {session.name}, not {curator} "
+            f"(run as --reviewer {session.curator})"
+        )
+
+
 # --- agreement inputs -------------------------------------------------------------------------
 
 

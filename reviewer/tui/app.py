@@ -187,7 +187,12 @@ class ReviewerApp(App):
 
         if session is None:
             annotated = team.annotated(self.store)
-            ids = [r for r in self.store.report_ids() if len(annotated.get(r, ())) >= 2]
+            others = team.curated_elsewhere(self.store, self.reviewer)  # theirs to curate
+            ids = [
+                r
+                for r in self.store.report_ids()
+                if len(annotated.get(r, ())) >= 2 and r not in others
+            ]
             reviewers, title = None, "all reports"
         else:
             found = team.get_session(self.store, session)

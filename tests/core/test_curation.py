@@ -30,7 +30,7 @@ def store(tmp_path: Path):
         with s.write():
             s.insert_reports([Report(id="r", text=TEXT)])
         for span in [
-            at("Dupilumab", "drug", "a", attributes={"negated": False, "x": 1}),
+            at("Dupilumab", "drug", "a", attributes={"x": 1}),
             at("Dupilumab", "drug", "b", attributes={"x": 1}),  # agreed
             at("facial erythema", "event", "a"),
             at("erythema", "event", "b"),  # boundary
@@ -52,12 +52,28 @@ def test_clusters_say_how_the_reviewers_differ(store: Store) -> None:
     ]
 
 
+def test_the_same_words_and_label_with_other_attributes_are_no_agreement(
+    store: Store,
+) -> None:
+    """Negated by one reviewer and not by the other: the curator must see it, not have it
+    accepted silently."""
+    store.add_span(at("positive", "test", "a", attributes={"negated": True}))
+    store.add_span(at("positive", "test", "b"))
+    kinds = {TEXT[c.start : c.end]: c.kind for c in curation.clusters(store, "r")}
+    assert kinds["positive"] == "attributes"
+    curation.auto_accept(store, "r", "carol")
+    assert [s.text for s in store.spans("r", reviewer=CURATED)] == ["Dupilumab"]
+    cluster = next(c for c in curation.clusters(store, "r") if c.kind == "attributes")
+    (gold,) = curation.accept(store, cluster, "a", "carol")
+    assert gold.attributes == {"negated": True}
+
+
 def test_one_reviewer_alone_agrees_with_no_one(store: Store, tmp_path: Path) -> None:
     kinds = {c.kind for c in curation.clusters(store, "r", ["a"])}
     assert kinds == {"missing"}
 
 
-def test_agreed_spans_are_accepted_once_with_their_shared_attributes(store: Store) -> None:
+def test_agreed_spans_are_accepted_once_with_their_attributes(store: Store) -> None:
     assert curation.auto_accept(store, "r", "carol") == 1
     assert curation.auto_accept(store, "r", "carol") == 0  # idempotent
     (gold,) = store.spans("r", reviewer=CURATED)

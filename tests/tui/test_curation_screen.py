@@ -182,3 +182,20 @@ async def test_the_agreement_screen_shows_the_figures(store: Store) -> None:
         assert "alice" in text and "bob" in text and "exact F1" in text
         await pilot.press("q")
         assert app.screen is app.review_screen
+
+
+async def test_curate_all_leaves_out_the_reports_of_others_sessions(store: Store) -> None:
+    from reviewer.core import team
+    from tests.tui.test_bindings import RecordingApp
+
+    team.create_session(
+        store, "pilot", reviewers=["alice", "bob"], curator="carol", report_ids=["r1"]
+    )
+    app = RecordingApp(store, "alice")  # a reviewer of the blind session
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        app.open_curation()
+        await pilot.pause()
+        assert not isinstance(app.screen, CurationScreen)  # r2 has one reviewer only
+        assert app.said("Nothing to curate")
+    assert gold(store) == []

@@ -31,12 +31,14 @@ from reviewer.tui.widgets.rows import RowList, key_name
 
 KIND_COLORS = {
     "agreed": "#5fd75f",
+    "attributes": "#5fafff",
     "label": "#ffaf00",
     "boundary": "#af87ff",
     "missing": "#ff5f5f",
 }
 KIND_NAMES = {
     "agreed": "agreed",
+    "attributes": "attributes differ",
     "label": "labels differ",
     "boundary": "boundaries differ",
     "missing": "only some tagged it",
@@ -73,6 +75,7 @@ class CurationScreen(Screen):
         Binding("u", "undo", "Undo"),
         Binding("U", "redo", "Redo", show=False),
         Binding("q,escape", "close", "Back to reviewing"),
+        Binding("question_mark", "help", "Keys"),
     ]
 
     def __init__(
@@ -119,7 +122,7 @@ class CurationScreen(Screen):
 
     def _legend(self) -> Content:
         parts: list[str | tuple[str, str]] = [" gold filled · reviewers underlined · "]
-        for kind in ("label", "boundary", "missing"):
+        for kind in ("attributes", "label", "boundary", "missing"):
             parts += [(f"■ {KIND_NAMES[kind]}", KIND_COLORS[kind]), "  "]
         return Content.assemble(*parts)
 
@@ -222,7 +225,7 @@ class CurationScreen(Screen):
                 self.open_report(rid)
                 if self.current is not None or reports.open.get(rid) != 0:
                     return
-        self._said("no other report with disagreements")
+        self._note("no other report with disagreements")
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:
         self.open_report(event.key)
@@ -259,15 +262,30 @@ class CurationScreen(Screen):
                 parts += [("   tagged nothing here", "dim"), "\n"]
             for span in spans:
                 label = self.store.labels.get(span.label)
+                flags = " ".join(k for k, v in sorted(span.attributes.items()) if v is True)
                 parts += [
                     "   ",
                     (f"{one_line(span.label):<10.10}", f"bold {label.color if label else 'white'}"),
                     " ",
                     one_line(span.text)[:60],
-                    (f"  {span.start}-{span.end}", "dim"),
-                    "\n",
+                    (f" {span.start}-{span.end}", "dim"),
                 ]
-        parts += ["\n", ("r", "bold reverse"), " reject all  ", ("E", "bold reverse"), " edit"]
+                if flags:
+                    parts += [" ", (one_line(flags), "bold italic")]
+                if span.note:
+                    parts += [" ", ("✎ " + one_line(span.note)[:40], "dim italic")]
+                parts.append("\n")
+        n = len(cluster.versions())
+        parts += [
+            "\n",
+            *_keys(("1" if n == 1 else f"1-{n}", "take a version"), ("r", "reject all")),
+        ]
+        parts += ["\n", *_keys(("E", "edit"), ("n", "next"), ("u", "undo"), ("q", "back"))]
+        if self.editing:
+            parts += [
+                "\n\n",
+                ("EDIT: select the words, then a label key (E: leave)", "bold reverse"),
+            ]
         panel.update(Content.assemble(*parts))
         self._status()
 
@@ -281,18 +299,17 @@ class CurationScreen(Screen):
             return
         cluster = self._cluster()
         if cluster is None:
-            self._said("no disagreement selected (n: next)")
+            self._note("no disagreement selected (n: next)")
             return
         names = list(cluster.versions())
         if n > len(names):
-            self._said(f"there are {len(names)} versions here")
+            self._note(f"there are {len(names)} versions here")
             return
         reviewer = names[n - 1]
-        if (
-            self._try(lambda: curation.accept(self.store, cluster, reviewer, self.curator))
-            is not None
-        ):
-            self._decided(f"took {reviewer}'s version")
+        added = self._try(lambda: curation.accept(self.store, cluster, reviewer, self.curator))
+        if added is not None:
+            took = ", ".join(f"{s.label} “{s.text}”" for s in added) if added is not True else ""
+            self._decided(f"took {reviewer}'s version: {took or 'nothing here'}")
 
     def action_reject(self) -> None:
         cluster = self._cluster()
@@ -305,10 +322,10 @@ class CurationScreen(Screen):
         """Edit mode: select the right words (motions, v, shift+arrows, f), then a label key
         makes them a curated span for the current disagreement."""
         if self._cluster() is None:
-            self._said("no disagreement selected (n: next)")
+            self._note("no disagreement selected (n: next)")
             return
         self.editing = not self.editing
-        self._status()
+        self._show_versions()
 
     def action_label(self, index: int) -> None:
         if self.editing:
@@ -323,7 +340,7 @@ class CurationScreen(Screen):
         selected = self.view.selected_range()
         chosen = words.snap(*selected) if selected else words.word_at(self.view.offset)
         if chosen is None:
-            self._said("select the words first")
+            self._note("select the words first")
             return
         start, end = chosen
         label = labels[index].name
@@ -347,12 +364,16 @@ class CurationScreen(Screen):
 
     def action_toggle_auto(self) -> None:
         self.auto = not self.auto
-        self._said(f"auto-accept of agreed spans {'on' if self.auto else 'off'}")
+        self._note(
+            "agreed spans are accepted on opening a report"
+            if self.auto
+            else "agreed spans wait on opening a report (A accepts them)"
+        )
 
     def action_delete(self) -> None:
         spans = [s for s in self.view.spans_at(self.view.offset) if s.reviewer == CURATED]
         if not spans:
-            self._said("no curated span under the cursor")
+            self._note("no curated span under the cursor")
             return
         span = spans[0]
         if self._try(lambda: curation.delete_curated(self.store, span, self.curator)) is not None:
@@ -370,7 +391,7 @@ class CurationScreen(Screen):
         if result is None:
             return
         if result is True:
-            self._said(f"nothing to {kind}")
+            self._note(f"nothing to {kind}")
             return
         change = result.changes[0] if result.changes else None
         span = change and (change.after or change.before)
@@ -381,9 +402,32 @@ class CurationScreen(Screen):
     def action_close(self) -> None:
         if self.editing:
             self.editing = False
-            self._status()
+            self._show_versions()
             return
         self.dismiss()
+
+    def action_help(self) -> None:
+        from reviewer.tui.screens.help import HelpScreen
+
+        labels = [
+            Binding(label.key, "", f"In edit mode (E): tag the selection as {label.name}")
+            for label in self.store.labels.labels
+            if label.key
+        ]
+        sections = [
+            ("Curating", [b for b in self.BINDINGS if isinstance(b, Binding)]),
+            ("Edit mode", labels),
+            (
+                "Moving and selecting in the text",
+                [b for b in ReportView.BINDINGS if isinstance(b, Binding)],
+            ),
+        ]
+        intro = (
+            "Each disagreement lists the reviewers' versions, numbered: a digit takes one into "
+            "the curated (gold) layer, r rejects them all, E lets you select the right words and "
+            "tag them. Agreed spans are accepted when a report opens (T turns that off)."
+        )
+        self.app.push_screen(HelpScreen(sections, intro))
 
     def _decided(self, what: str, at: int | None = None) -> None:
         """Repaint after a decision and select the next disagreement: from the current one,
@@ -408,17 +452,31 @@ class CurationScreen(Screen):
         return True if result is None else result
 
     def _said(self, message: str) -> None:
+        """A decision is in the database: say so."""
         self.said = f"✓ saved {datetime.now():%H:%M:%S} {message}"
+        self._status()
+
+    def _note(self, message: str) -> None:
+        """Say something that is not a save (a refusal, a hint)."""
+        self.said = message
         self._status()
 
     def _status(self) -> None:
         if self.report_id is None:
             return
         i = self.report_ids.index(self.report_id) + 1
-        mode = "  EDIT: select, then a label key (E: leave)" if self.editing else ""
-        auto = "auto-accept on" if self.auto else "auto-accept off"
+        mode = "EDIT (select, label key) · " if self.editing else ""
+        auto = "" if self.auto else " · agreed not accepted on opening (T)"
         line = (
-            f" curating as {self.curator} · {self.title_text} · report {i}/{len(self.report_ids)}"
-            f" · {len(self._open_indices())} open here · {auto}{mode} · {self.said}"
+            f" {mode}{self.said} · {len(self._open_indices())} open here · report "
+            f"{i}/{len(self.report_ids)} of {self.title_text} · curator {self.curator}{auto}"
         )
         self.query_one("#status", Static).update(Content(one_line(line)))
+
+
+def _keys(*pairs: tuple[str, str]) -> list[str | tuple[str, str]]:
+    """Key hints: each key in reverse video, then what it does."""
+    parts: list[str | tuple[str, str]] = []
+    for key, what in pairs:
+        parts += [(f" {key} ", "bold reverse"), f" {what}  "]
+    return parts
