@@ -317,8 +317,13 @@ def _progress(plan: ImportPlan):
     "--layer",
     type=click.Choice(["curated"]),
     default=None,
-    help="curated: only the curated (gold) layer made on the curation screen or by "
-    "'reviewer curate'.",
+    help="curated: only the curated (gold) layer, of the reports whose curation is complete "
+    "(made on the curation screen or by 'reviewer curate').",
+)
+@click.option(
+    "--unfinished",
+    is_flag=True,
+    help="With --layer curated: also the reports whose curation is not complete.",
 )
 @click.option(
     "--status",
@@ -336,19 +341,32 @@ def export_command(
     status: str | None,
     offsets: str,
     layer: str | None,
+    unfinished: bool,
 ) -> None:
     """Export reports and annotations."""
+    report_ids = None
     if layer == "curated":
         if by_reviewer is not None:
             raise ReviewerError("give --layer curated or --reviewer, not both")
         by_reviewer = CURATED
+        if not unfinished:
+            with obj.store() as store:
+                report_ids = _curation_complete(store)
+    elif unfinished:
+        raise ReviewerError("--unfinished goes with --layer curated")
     if fmt == "brat":
         if output is None:
             raise ReviewerError("brat export writes files: give a folder with -o")
         notes: list[str] = []
         with obj.store() as store:
             n = export_brat(
-                store, output, label=label, reviewer=by_reviewer, status=status, notes=notes
+                store,
+                output,
+                label=label,
+                reviewer=by_reviewer,
+                status=status,
+                report_ids=report_ids,
+                notes=notes,
             )
         _say_notes(notes, "their spans are not in this export")
         click.echo(f"Wrote {n} report{'s' * (n != 1)} as .txt/.ann to {output}.", err=True)
@@ -364,10 +382,27 @@ def export_command(
             label=label,
             reviewer=by_reviewer,
             status=status,
+            report_ids=report_ids,
         )
     _say_notes(notes, f"{fmt} holds one layer; try --reviewer")
     if output is not None:
         click.echo(f"Wrote {n} line{'s' * (n != 1)} to {output}.", err=True)
+
+
+def _curation_complete(store: Store) -> set[str]:
+    """The reports whose curation is complete; says on stderr which are left out."""
+    from reviewer.core.curation import curation_states
+
+    states = curation_states(store)
+    left = Counter(state for state in states.values() if state != "complete")
+    if left:
+        parts = ", ".join(f"{n} {state}" for state, n in sorted(left.items()))
+        click.echo(
+            f"Curated layer: {sum(left.values())} reports left out, their curation not "
+            f"complete ({parts}); --unfinished writes them too.",
+            err=True,
+        )
+    return {rid for rid, state in states.items() if state == "complete"}
 
 
 def _say_notes(notes: list[str], why: str) -> None:

@@ -87,7 +87,11 @@ def test_curate_then_export_the_curated_layer(db: Path, tmp_path: Path) -> None:
     assert accepted > 0 and "disagreements to decide" in out
     assert ok(db, "curate", "--session", "s", reviewer="carol").output.startswith("0 agreed")
     gold = tmp_path / "gold.jsonl"
-    ok(db, "export", "--layer", "curated", "-o", str(gold))
+    result = ok(db, "export", "--layer", "curated", "-o", str(gold))
+    # Reports with disagreements still open are no gold yet: left out, and said so.
+    assert "reports left out, their curation not complete" in result.output
+    assert gold.read_text(encoding="utf-8") == ""
+    ok(db, "export", "--layer", "curated", "--unfinished", "-o", str(gold))
     spans = [
         s
         for line in gold.read_text(encoding="utf-8").splitlines()
@@ -95,6 +99,26 @@ def test_curate_then_export_the_curated_layer(db: Path, tmp_path: Path) -> None:
     ]
     assert len(spans) == accepted and {s["reviewer"] for s in spans} == {CURATED}
     assert "not both" in fails(db, "export", "--layer", "curated", "--reviewer", "bob")
+    assert "goes with --layer curated" in fails(db, "export", "--unfinished")
+
+
+def test_a_report_whose_curation_is_complete_is_exported_as_gold(db: Path, tmp_path: Path) -> None:
+    from reviewer.core import curation
+
+    with Store(db) as store:
+        for cluster in curation.clusters(store, "case01"):
+            if cluster.kind == "agreed":
+                continue
+            curation.accept(store, cluster, "alice", "carol")
+        curation.auto_accept(store, "case01", "carol")
+        assert curation.curation_states(store, ["case01", "case02"]) == {
+            "case01": "complete",
+            "case02": "not started",
+        }
+    gold = tmp_path / "gold.jsonl"
+    ok(db, "export", "--layer", "curated", "-o", str(gold))
+    (line,) = [json.loads(x) for x in gold.read_text(encoding="utf-8").splitlines()]
+    assert line["id"] == "case01" and line["spans"]
 
 
 def test_merge_reports_conflicts_and_is_idempotent(db: Path, tmp_path: Path) -> None:

@@ -240,7 +240,6 @@ def _add(
     return added
 
 
-
 def curated_id(report_id: str, start: int, end: int, label: str) -> str:
     """A curated span's id: the same for the same report, offsets and label, so curating
     twice (or on two machines) makes one span."""
@@ -269,3 +268,15 @@ def open_reports(store: Store, report_ids: Sequence[str], reviewers: Sequence[st
         if n:
             out[rid] = n
     return out
+
+
+def curation_states(store: Store, report_ids: Sequence[str] | None = None) -> dict[str, str]:
+    """Each report's curation: ``complete`` (decided, nothing left open), ``open`` (decided in
+    part, disagreements left), or ``not started`` (no decision yet)."""
+    ids = store.report_ids() if report_ids is None else list(report_ids)
+    started = {r[0] for r in store.conn.execute("SELECT DISTINCT report_id FROM curation")}
+    still = open_reports(store, [r for r in ids if r in started])
+    return {
+        rid: "not started" if rid not in started else "open" if rid in still else "complete"
+        for rid in ids
+    }

@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -33,22 +34,30 @@ def select(
     label: str | None = None,
     reviewer: str | None = None,
     status: str | None = None,
+    report_ids: set[str] | None = None,
 ) -> Iterator[tuple[Report, list[dict]]]:
     """Reports in import order with their spans (as ``Span.to_dict()`` dicts), filtered.
 
     ``status`` keeps reports that have that status for ``reviewer`` (or, without a reviewer, for
     any reviewer; ``todo`` then means a report nobody has started).
     """
-    label, keep = _filters(store, label, reviewer, status)
+    label, keep = _filters(store, label, reviewer, status, report_ids)
     yield from store.reports_with_spans(label=label, reviewer=reviewer, only=keep)
 
 
 def _filters(
-    store: Store, label: str | None, reviewer: str | None, status: str | None
+    store: Store,
+    label: str | None,
+    reviewer: str | None,
+    status: str | None,
+    report_ids: set[str] | None = None,
 ) -> tuple[str | None, set[str] | None]:
-    """The label as the schema spells it, and the report ids the status keeps (None: all)."""
+    """The label as the schema spells it, and the report ids the status and ``report_ids``
+    keep (None: all)."""
     label = _resolve_label(store, label)
     keep = None if status is None else store.report_ids_with_status(parse_status(status), reviewer)
+    if report_ids is not None:
+        keep = set(report_ids) if keep is None else keep & set(report_ids)
     return label, keep
 
 
@@ -70,6 +79,7 @@ def export_brat(
     label: str | None = None,
     reviewer: str | None = None,
     status: str | None = None,
+    report_ids: set[str] | None = None,
     notes: list[str] | None = None,
 ) -> int:
     """Write every selected report as ``<id>.txt`` + ``<id>.ann`` under ``folder``; returns the
@@ -77,7 +87,7 @@ def export_brat(
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ReviewerError(f"{folder}: brat export needs a folder, and this is a file")
-    label, keep = _filters(store, label, reviewer, status)
+    label, keep = _filters(store, label, reviewer, status, report_ids)
     with store.read():
         reports = [r for r in store.reports() if keep is None or r.id in keep]
         # Every target path first: an id that escapes the folder, or two ids that name the
@@ -133,14 +143,16 @@ def export(
     *,
     offsets: str = "codepoints",
     notes: list[str] | None = None,
-    **filters: str | None,
+    **filters: Any,
 ) -> int:
     """Write the export to ``output`` atomically (or to stdout); returns the lines written.
     ``offsets="utf16"`` (doccano) counts offsets in UTF-16 code units; what a format could not
     hold (overlapping spans in CoNLL) is described in ``notes``."""
     if fmt == "jsonl":
         reviewer = filters.get("reviewer")
-        label, keep = _filters(store, filters.get("label"), reviewer, filters.get("status"))
+        label, keep = _filters(
+            store, filters.get("label"), reviewer, filters.get("status"), filters.get("report_ids")
+        )
         items = store.reports_with_span_json(label=label, reviewer=reviewer, only=keep)
         writer = _jsonl_lines
     else:
