@@ -31,6 +31,7 @@ from reviewer.core.model import (
     Span,
     ValidationError,
     covered_text,
+    differences,
     now_iso,
     validate_span,
 )
@@ -265,12 +266,6 @@ def _authors(value: object) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(a, str) for a in value):
         raise ValidationError('meta "authors" must be a list of names or one string')
     return tuple(one_line(a).strip() for a in value if a.strip())
-
-
-def _differences(old: Span, new: Span) -> str:
-    a, b = old.to_dict(), new.to_dict()
-    fields = [k for k in a if k != "id" and a[k] != b[k]] or ["content"]
-    return ", ".join(f"{k} ({a[k]!r} stored, {b[k]!r} here)" for k in fields if k in a)
 
 
 def _all_plain(spans: list[SpanRecord]) -> bool:
@@ -736,6 +731,7 @@ class _FileImport:
             else:
                 raise ValidationError(
                     f"span id {span.id} is already stored with another "
-                    f"{_differences(old, span)} (in {old.report_id} by {old.reviewer})"
+                    f"{differences(old, span, 'stored', 'here')} "
+                    f"(in {old.report_id} by {old.reviewer})"
                 )
         return new

@@ -2,7 +2,8 @@
 
 Reports, spans, statuses, assignments, sessions and curation decisions of another reviewer
 database are added to this one. Spans are matched by id, so merging twice changes nothing.
-When the same span differs on the two sides (edited on both, or edited on one and deleted on
+A span changed on one side only takes that side's version (the log says which version it
+came from). When the same span was changed on both sides (or changed on one and deleted on
 the other), the later change wins, the other version is kept in the event log (one ``import``
 action, ``merge from ...``, with an event per span), and the summary lists every such case.
 A report with the same id and another text stops the merge before anything is written.
@@ -14,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reviewer.core.model import ReviewerError, Span
+from reviewer.core.model import ReviewerError, Span, differences
 from reviewer.core.rows import (
     REPORT_COLUMNS,
     SPAN_COLUMNS,
@@ -118,6 +119,23 @@ def _deleted_at(conn: sqlite3.Connection) -> dict[str, tuple[str, Span]]:
     return out
 
 
+def _version(span: Span) -> str:
+    return repr(span.content())
+
+
+def _history(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    """Every version each span has had in a database, from its log: a span whose version on
+    the other side is one of these was changed on one side only, which is no conflict."""
+    out: dict[str, set[str]] = {}
+    rows = conn.execute("SELECT span_id, before, after FROM events WHERE span_id IS NOT NULL")
+    for span_id, before, after in rows:
+        for data in (before, after):
+            span = span_from_json(data)
+            if span is not None:
+                out.setdefault(span_id, set()).add(_version(span))
+    return out
+
+
 def _spans(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> list[Change]:
     ours = {
         row[0]: span_from_row(row)
@@ -128,6 +146,7 @@ def _spans(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> li
     }
     ours_deleted = _deleted_at(store.conn)
     theirs_deleted = _deleted_at(other)
+    ours_history, theirs_history = _history(store.conn), _history(other)
     changes: list[Change] = []
     for sid, span in theirs.items():
         mine = ours.get(sid)
@@ -149,13 +168,18 @@ def _spans(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> li
             summary.spans_added += 1
         elif mine.content() == span.content():
             summary.spans_same += 1
+        elif _version(span) in ours_history.get(sid, ()):
+            summary.spans_same += 1  # theirs is a version ours came from: only we changed it
+        elif _version(mine) in theirs_history.get(sid, ()):
+            changes.append(Change(mine, span))  # only they changed it
+            summary.spans_updated += 1
         elif span.updated_at > mine.updated_at:
             changes.append(Change(mine, span))  # ours stays in the log as "before"
             summary.spans_updated += 1
-            _conflict(summary, span, "changed on both sides: kept theirs (later)")
+            _conflict(summary, span, "changed on both sides: kept theirs (later)", mine)
         else:
             changes.append(Change(span, mine))  # theirs kept in the log as "before"
-            _conflict(summary, span, "changed on both sides: kept ours (later)")
+            _conflict(summary, span, "changed on both sides: kept ours (later)", mine)
     for sid, (at, gone) in theirs_deleted.items():
         mine = ours.get(sid)
         if mine is None or sid in theirs:
@@ -170,9 +194,10 @@ def _spans(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> li
     return changes
 
 
-def _conflict(summary: MergeSummary, span: Span, what: str) -> None:
+def _conflict(summary: MergeSummary, span: Span, what: str, mine: Span | None = None) -> None:
     where = f"{span.report_id} {span.start}-{span.end} {span.label}"
-    summary.conflicts.append(f"{where} ({span.reviewer}, span {span.id}): {what}")
+    diff = f"; {differences(mine, span, 'here', 'there')}" if mine is not None else ""
+    summary.conflicts.append(f"{where} ({span.reviewer}, span {span.id}): {what}{diff}")
 
 
 def _statuses(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> None:

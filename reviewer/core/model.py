@@ -229,6 +229,15 @@ class Span:
         }
 
 
+def differences(old: Span, new: Span, old_name: str, new_name: str) -> str:
+    """How two versions of a span differ, field by field: ``note ('a' stored, 'b' here)``."""
+    a, b = old.to_dict(), new.to_dict()
+    fields = [k for k in a if k != "id" and a[k] != b.get(k)] or ["content"]
+    return ", ".join(
+        f"{k} ({a[k]!r} {old_name}, {b.get(k)!r} {new_name})" for k in fields if k in a
+    )
+
+
 def covered_text(text: str, pieces: tuple[tuple[int, int], ...]) -> str:
     """The text a span covers: its pieces' slices joined by one space (brat's convention)."""
     return " ".join(text[s:e] for s, e in pieces)

@@ -64,6 +64,7 @@ def test_the_later_change_wins_and_the_other_is_kept_in_the_log(pair) -> None:
     assert ours.get_span(sid).note == "theirs, later"
     (conflict,) = summary.conflicts
     assert "kept theirs (later)" in conflict and sid in conflict
+    assert "note ('ours, earlier' here, 'theirs, later' there)" in conflict
     last = ours.events()[-1]
     assert last["action"] == "update_span" and "ours, earlier" in last["before"]
     # And the other way round: ours changed later, theirs stays in the log.
@@ -133,3 +134,26 @@ def test_what_is_not_a_reviewer_database_is_refused(pair, tmp_path: Path) -> Non
         merge(ours, tmp_path / "missing.db", "alice")
     with pytest.raises(ReviewerError, match="that is this database"):
         merge(ours, ours.path, "alice")
+
+
+def test_a_span_changed_on_one_side_only_is_no_conflict(pair) -> None:
+    ours, theirs, path = pair
+    dup = next(s.id for s in ours.spans() if s.text == "Dupilumab")
+    ana = next(s.id for s in ours.spans() if s.text == "ANA")
+    ours.update_span(dup, "alice", note="checked here")
+    theirs.update_span(ana, "alice", label="diagnosis")
+    summary = merge(ours, path, "alice")
+    assert summary.conflicts == []
+    assert ours.get_span(dup).note == "checked here"  # ours stays: theirs is where it came from
+    assert ours.get_span(ana).label == "diagnosis"  # theirs comes: ours is where it came from
+    assert (summary.spans_updated, summary.spans_same) == (1, 1)
+
+
+def test_a_conflict_is_listed_once_not_on_every_merge(pair) -> None:
+    ours, theirs, path = pair
+    ana = next(s.id for s in ours.spans() if s.text == "ANA")
+    theirs.update_span(ana, "alice", note="theirs, earlier")
+    ours.update_span(ana, "alice", note="ours, later")
+    assert len(merge(ours, path, "alice").conflicts) == 1
+    assert merge(ours, path, "alice").conflicts == []
+    assert ours.get_span(ana).note == "ours, later"
