@@ -25,7 +25,7 @@ from reviewer.core.schema import load_label_map, parse_maps
 from reviewer.core.search import search_store
 from reviewer.core.sources import FORMATS, ImportPlan, collect
 from reviewer.core.store import Store
-from reviewer.core.team import CURATED
+from reviewer.core.team import CURATED, check_known
 from reviewer.core.text import has_controls, one_line
 
 DEFAULT_DB = Path("annotations") / "reviewer.db"
@@ -345,6 +345,9 @@ def export_command(
 ) -> None:
     """Export reports and annotations."""
     report_ids = None
+    if by_reviewer is not None:
+        with obj.store() as store:
+            check_known(store, [by_reviewer])
     if layer == "curated":
         if by_reviewer is not None:
             raise ReviewerError("give --layer curated or --reviewer, not both")
@@ -483,7 +486,9 @@ def search_command(
 
     QUERY may hold filters: label:drug, reviewer:NAME, status:done."""
     with obj.store() as store:
-        hits = search_store(store, query, text=in_text, label=label, reviewer=only, limit=limit)
+        hits = search_store(
+            store, query, text=in_text, label=label, reviewer=only, limit=limit, viewer=obj.reviewer
+        )
     if as_json:
         for hit in hits:
             click.echo(json.dumps(hit, ensure_ascii=False))

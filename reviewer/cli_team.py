@@ -135,23 +135,44 @@ def session_report(obj: Context, name: str, as_json: bool) -> None:
         items = team.report_layers(store, session.report_ids, session.reviewers)
         agreement = compute(items, reviewers=session.reviewers)
         open_reports = curation.open_reports(store, session.report_ids, session.reviewers)
+        states = curation.curation_states(store, session.report_ids)
     progress["reports_with_open_disagreements"] = len(open_reports)
+    progress["curation"] = {
+        state: sum(1 for s in states.values() if s == state)
+        for state in ("complete", "open", "not started")
+    }
     if as_json:
         out = {**progress, "agreement": agreement.to_dict(), "open": open_reports}
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
-    click.echo(_progress_markdown(progress))
+    click.echo(_progress_markdown(progress, open_reports))
     click.echo("")
-    click.echo(render_markdown(agreement))
+    # One document: the agreement's headings go one level down.
+    click.echo(
+        "\n".join(
+            "#" + line if line.startswith("#") else line
+            for line in render_markdown(agreement).splitlines()
+        )
+    )
 
 
-def _progress_markdown(p: dict) -> str:
+def _progress_markdown(p: dict, open_reports: dict[str, int]) -> str:
+    c = p["curation"]
     lines = [
         f"# Session {one_line(p['session'])}",
         "",
         f"{p['reports']} reports, curator {one_line(p['curator'])}, "
-        f"{'blind' if p['blind'] else 'open'}; {p['curated_reports']} reports curated, "
-        f"{p['reports_with_open_disagreements']} with disagreements still open.",
+        f"{'blind' if p['blind'] else 'open'}. Curation: {c['complete']} complete, "
+        f"{c['open']} under way, {c['not started']} not started; "
+        f"{p['reports_with_open_disagreements']} with disagreements to decide"
+        + (
+            ": " + one_line(", ".join(f"{rid} ({n})" for rid, n in open_reports.items()))
+            if open_reports
+            else ""
+        )
+        + ".",
+        "",
+        "## Progress",
         "",
         "| reviewer | assigned | done | in progress | flagged | to do | time spent |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -198,7 +219,14 @@ def agreement_command(
                 raise ReviewerError(
                     f"unknown label {label!r}; the labels are {', '.join(store.labels.names)}"
                 )
+        if names is not None:
+            team.check_known(store, names)
         items = team.report_layers(store, ids, names)
+    who = names or sorted({r for item in items for r in item.layers})
+    if len(who) < 2:
+        raise ReviewerError(
+            f"agreement needs two reviewers with annotations; here: {', '.join(who) or 'none'}"
+        )
     result = compute(items, reviewers=names, label=label)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))

@@ -779,9 +779,10 @@ def test_export_reviewer_filter(sample_db: Path) -> None:
     spans = [s for r in export_lines(sample_db, "--reviewer", "alice") for s in r["spans"]]
     assert len(spans) == REVIEWER_COUNTS["alice"]
     assert {s["reviewer"] for s in spans} == {"alice"}
-    nobody = export_lines(sample_db, "--reviewer", "nobody")
-    assert len(nobody) == N_REPORTS
-    assert all(r["spans"] == [] for r in nobody)
+    # A name the database does not know is a typo, not an empty export.
+    result = run(sample_db, "export", "--reviewer", "nobody")
+    assert result.exit_code == 1
+    assert "no reviewer named 'nobody' here (reviewers: alice, bob)" in result.output
 
 
 def test_export_label_and_reviewer_filters_combine(sample_db: Path) -> None:

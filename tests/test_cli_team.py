@@ -153,3 +153,31 @@ def test_only_the_sessions_curator_curates_it(db: Path) -> None:
     assert "left to them" in result.output
     with Store(db) as store:
         assert store.spans(reviewer=CURATED) == []
+
+
+def test_search_keeps_a_blind_session_blind(db: Path) -> None:
+    from reviewer.core.model import Status
+
+    ok(db, "session", "create", "s", "--reviewers", "alice,bob", "--curator", "carol")
+    with Store(db) as store:
+        mine = {s.text.casefold() for s in store.spans(reviewer="bob")}
+        theirs = next(s for s in store.spans(reviewer="alice") if s.text.casefold() not in mine)
+    query = ["search", theirs.text, "--json", "--limit", "100"]
+
+    def alices(reviewer: str) -> list[dict]:
+        hits = [json.loads(x) for x in ok(db, *query, reviewer=reviewer).output.splitlines()]
+        return [h for h in hits if h["report_id"] == theirs.report_id and h["reviewer"] == "alice"]
+
+    assert alices("bob") == []  # bob has not finished that report: alice's spans stay hidden
+    assert alices("carol")  # the curator sees everything
+    with Store(db) as store:
+        store.set_status(theirs.report_id, "bob", Status.DONE)
+    assert alices("bob")
+
+
+def test_a_mistyped_reviewer_is_an_error_not_an_empty_result(db: Path) -> None:
+    assert "no reviewer named 'alise' here (reviewers: alice, bob)" in fails(
+        db, "agreement", "--reviewers", "alice,alise"
+    )
+    assert "needs two reviewers" in fails(db, "agreement", "--reviewers", "alice")
+    assert "no reviewer named 'nosuch'" in fails(db, "export", "--reviewer", "nosuch")

@@ -571,12 +571,22 @@ def search_store(
     label: str | None = None,
     reviewer: str | None = None,
     limit: int = 50,
+    viewer: str | None = None,
 ) -> list[dict]:
     """Hits as flat records (``report_id, start, end, label, text, score`` and more), best
     first: one per span occurrence in span mode (at most ``limit`` groups), one per place in
-    the text in text mode (at most ``limit`` places). ``label``/``reviewer`` add filters."""
+    the text in text mode (at most ``limit`` places). ``label``/``reviewer`` add filters.
+    For a ``viewer`` in a blind session, others' spans on the reports they have not marked
+    done are left out, as in the app."""
+    from reviewer.core.team import blind_report_ids
+
     extra = [f"label:{label}" if label else "", f"reviewer:{reviewer}" if reviewer else ""]
     query = parse_query(" ".join([raw, *extra]), store.labels.names)
+    blind = blind_report_ids(store, viewer) if viewer else set()
+
+    def hidden(span) -> bool:
+        return span.report_id in blind and span.reviewer != viewer
+
     if text:
         return [
             {
@@ -586,13 +596,15 @@ def search_store(
                 "label": None,
                 "text": h.text,
                 "score": h.score,
-                "tagged": sorted({f"{s.label}:{s.reviewer}" for s in h.spans}),
+                "tagged": sorted({f"{s.label}:{s.reviewer}" for s in h.spans if not hidden(s)}),
             }
             for h in text_search(store, query, vocabulary=vocabulary_of(store), limit=limit)
         ]
     out = []
     for group, hit in enumerate(index_store(store).search(query, limit)):
         for s in hit.spans:
+            if hidden(s):
+                continue
             out.append(
                 {
                     "report_id": s.report_id,

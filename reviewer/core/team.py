@@ -270,6 +270,26 @@ def check_curator(store: Store, curator: str, session: Session | None = None) ->
         )
 
 
+def known_reviewers(store: Store) -> set[str]:
+    """Everyone the database knows: who has spans, a status or an assignment."""
+    rows = store.conn.execute(
+        "SELECT DISTINCT reviewer FROM spans UNION SELECT reviewer FROM review_status "
+        "UNION SELECT reviewer FROM assignments"
+    )
+    return {r[0] for r in rows}
+
+
+def check_known(store: Store, names: Iterable[str]) -> None:
+    """An error naming the reviewers the database does not know (a typo, most likely)."""
+    known = known_reviewers(store)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        people = ", ".join(sorted(n for n in known if not n.startswith("@"))) or "none yet"
+        raise ReviewerError(
+            f"no reviewer named {', '.join(map(repr, unknown))} here (reviewers: {people})"
+        )
+
+
 # --- agreement inputs -------------------------------------------------------------------------
 
 
@@ -322,7 +342,7 @@ def report_layers(
 
 def session_progress(store: Store, session: Session) -> dict[str, Any]:
     """Per reviewer: reports assigned in the session, how many are done, in progress, flagged
-    or still to do, and the time spent; and the curation: reports with curated spans."""
+    or still to do, and the time spent."""
     ids = set(session.report_ids)
     assigned: dict[str, set[str]] = {r: set() for r in session.reviewers}
     for rid, reviewer in store.conn.execute(
@@ -349,14 +369,10 @@ def session_progress(store: Store, session: Session) -> dict[str, Any]:
             **{s.value: counts[s.value] for s in Status},
             "seconds_spent": round(seconds, 1),
         }
-    curated = {
-        r[0] for r in store.conn.execute("SELECT DISTINCT report_id FROM curation") if r[0] in ids
-    }
     return {
         "session": session.name,
         "curator": session.curator,
         "blind": session.blind,
         "reports": len(session.report_ids),
         "reviewers": reviewers,
-        "curated_reports": len(curated),
     }
