@@ -276,11 +276,9 @@ class CurationScreen(Screen):
                     parts += [" ", ("✎ " + one_line(span.note)[:40], "dim italic")]
                 parts.append("\n")
         n = len(cluster.versions())
-        parts += [
-            "\n",
-            *_keys(("1" if n == 1 else f"1-{n}", "take a version"), ("r", "reject all")),
-        ]
-        parts += ["\n", *_keys(("E", "edit"), ("n", "next"), ("u", "undo"), ("q", "back"))]
+        parts += ["\n", *_keys(("1" if n == 1 else f"1-{n}", "take that version"))]
+        parts += ["\n", *_keys(("r", "reject all"), ("E", "edit"))]
+        parts += ["\n", *_keys(("n", "next"), ("u", "undo"), ("?", "keys"))]
         if self.editing:
             parts += [
                 "\n\n",
@@ -414,8 +412,9 @@ class CurationScreen(Screen):
             for label in self.store.labels.labels
             if label.key
         ]
+        versions = [Binding("1", "", "Take version 1 (2, 3… the others) into the gold layer")]
         sections = [
-            ("Curating", [b for b in self.BINDINGS if isinstance(b, Binding)]),
+            ("Curating", versions + [b for b in self.BINDINGS if isinstance(b, Binding)]),
             ("Edit mode", labels),
             (
                 "Moving and selecting in the text",
