@@ -22,7 +22,7 @@ from reviewer.tui.widgets.span_list import SpanList
 if TYPE_CHECKING:
     from reviewer.tui.screens.review import ReviewScreen
 
-BLIND_NOTICE = "blind session: others' spans show once you mark this report done"
+BLIND_NOTICE = "blind session: others' spans show once you mark this report done (d)"
 
 
 class LayersMixin:
@@ -68,7 +68,7 @@ class LayersMixin:
             return
         self.show_others = not self.show_others
         self.relayer(queue=True)
-        self._message("others shown (read-only)" if self.show_others else "others hidden")
+        self.update_status()  # its layer part says which (a message would go stale)
 
     def relayer(self: ReviewScreen, *, queue: bool) -> None:
         """Show the current report's spans (and, with ``queue``, every row's counts) by the
