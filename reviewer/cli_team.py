@@ -32,6 +32,14 @@ reports_option = click.option(
 )
 
 
+done_option = click.option(
+    "--done-only",
+    is_flag=True,
+    help="Count a reviewer's work on a report only once they marked it done (work under way "
+    "would lower the figures; in a blind session this is the honest measure).",
+)
+
+
 @cli.command("assign")
 @click.option("--reviewers", required=True, help="The reviewers, comma-separated: a,b,c.")
 @click.option(
@@ -125,14 +133,17 @@ def session_list(obj: Context) -> None:
 
 @session_group.command("report")
 @click.argument("name")
+@done_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of Markdown.")
 @click.pass_obj
-def session_report(obj: Context, name: str, as_json: bool) -> None:
+def session_report(obj: Context, name: str, done_only: bool, as_json: bool) -> None:
     """A session's progress, agreement and time spent (Markdown, or --json)."""
     with obj.store() as store:
         session = team.get_session(store, name)
         progress = team.session_progress(store, session)
-        items = team.report_layers(store, session.report_ids, session.reviewers)
+        items = team.report_layers(
+            store, session.report_ids, session.reviewers, done_only=done_only
+        )
         agreement = compute(items, reviewers=session.reviewers)
         open_reports = curation.open_reports(store, session.report_ids, session.reviewers)
         states = curation.curation_states(store, session.report_ids)
@@ -191,6 +202,7 @@ def _progress_markdown(p: dict, open_reports: dict[str, int]) -> str:
 @click.option("--label", default=None, help="Only this label.")
 @click.option("--session", "session_name", default=None, help="Only this session's reports.")
 @reports_option
+@done_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of Markdown.")
 @click.pass_obj
 def agreement_command(
@@ -199,6 +211,7 @@ def agreement_command(
     label: str | None,
     session_name: str | None,
     reports: tuple[str, ...],
+    done_only: bool,
     as_json: bool,
 ) -> None:
     """Agreement between reviewers, overall and per label, pair and report.
@@ -221,7 +234,7 @@ def agreement_command(
                 )
         if names is not None:
             team.check_known(store, names)
-        items = team.report_layers(store, ids, names)
+        items = team.report_layers(store, ids, names, done_only=done_only)
     who = names or sorted({r for item in items for r in item.layers})
     if len(who) < 2:
         raise ReviewerError(

@@ -181,3 +181,21 @@ def test_a_mistyped_reviewer_is_an_error_not_an_empty_result(db: Path) -> None:
     )
     assert "needs two reviewers" in fails(db, "agreement", "--reviewers", "alice")
     assert "no reviewer named 'nosuch'" in fails(db, "export", "--reviewer", "nosuch")
+
+
+def test_done_only_counts_finished_work(db: Path) -> None:
+    from reviewer.core.model import Status
+
+    ok(db, "session", "create", "s", "--reviewers", "alice,bob", "--curator", "carol")
+    assert "needs two reviewers" in fails(db, "agreement", "--done-only")
+    with Store(db) as store:
+        for reviewer in ("alice", "bob"):
+            store.set_status(ANNOTATED[0], reviewer, Status.DONE)
+        store.set_status(ANNOTATED[1], "alice", Status.DONE)  # bob still at work there
+    data = json.loads(ok(db, "agreement", "--done-only", "--json").output)
+    assert data["pairs"][0]["reports"] == 1  # only the report both finished is compared
+    assert list(data["reports"]) == ANNOTATED[:2]
+    everything = json.loads(ok(db, "agreement", "--json").output)
+    assert everything["pairs"][0]["reports"] == len(ANNOTATED)
+    report = json.loads(ok(db, "session", "report", "s", "--done-only", "--json").output)
+    assert report["agreement"]["pairs"][0]["reports"] == 1

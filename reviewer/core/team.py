@@ -293,16 +293,18 @@ def check_known(store: Store, names: Iterable[str]) -> None:
 # --- agreement inputs -------------------------------------------------------------------------
 
 
-def annotated(store: Store, report_ids: Iterable[str] | None = None) -> dict[str, set[str]]:
+def annotated(
+    store: Store, report_ids: Iterable[str] | None = None, *, done_only: bool = False
+) -> dict[str, set[str]]:
     """For each report, the reviewers who annotated it: marked it done, or tagged anything in
-    it. A reviewer who marked a report done with no span found nothing there, which counts.
-    The curated layer is not a reviewer."""
+    it (with ``done_only``, marked it done: work still under way is left out). A reviewer who
+    marked a report done with no span found nothing there, which counts. The curated layer is
+    not a reviewer."""
     out: dict[str, set[str]] = {}
-    rows = store.conn.execute(
-        "SELECT report_id, reviewer FROM review_status WHERE status = ? "
-        "UNION SELECT DISTINCT report_id, reviewer FROM spans WHERE reviewer != ?",
-        (Status.DONE.value, CURATED),
-    )
+    sql = "SELECT report_id, reviewer FROM review_status WHERE status = ?"
+    if not done_only:
+        sql += " UNION SELECT DISTINCT report_id, reviewer FROM spans WHERE reviewer != ?"
+    rows = store.conn.execute(sql, (Status.DONE.value,) + (() if done_only else (CURATED,)))
     wanted = None if report_ids is None else set(report_ids)
     for rid, reviewer in rows:
         if wanted is None or rid in wanted:
@@ -314,12 +316,14 @@ def report_layers(
     store: Store,
     report_ids: Sequence[str] | None = None,
     reviewers: Sequence[str] | None = None,
+    *,
+    done_only: bool = False,
 ) -> list[ReportLayers]:
     """Each report's spans by the reviewers who annotated it (see :func:`annotated`), for
     the agreement figures; only ``reviewers`` when given. Reports in import order."""
     from reviewer.core.agreement import ReportLayers
 
-    who = annotated(store, report_ids)
+    who = annotated(store, report_ids, done_only=done_only)
     keep = None if reviewers is None else set(reviewers)
     items = []
     with store.read():
