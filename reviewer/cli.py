@@ -266,6 +266,8 @@ def import_command(
                 raise
     for error in summary.errors:
         click.echo(f"skipped: {error}", err=True)
+    for kept in summary.kept_here:
+        click.echo(one_line(f"kept as it is here: {kept}"), err=True)
     for detail in summary.details():
         click.echo(f"  {detail}", err=True)
     click.echo(summary.line())

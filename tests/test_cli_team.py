@@ -199,3 +199,38 @@ def test_done_only_counts_finished_work(db: Path) -> None:
     assert everything["pairs"][0]["reports"] == len(ANNOTATED)
     report = json.loads(ok(db, "session", "report", "s", "--done-only", "--json").output)
     assert report["agreement"]["pairs"][0]["reports"] == 1
+
+
+def test_a_team_members_jsonl_export_imports_by_span_id_and_loses_nothing(
+    db: Path, tmp_path: Path
+) -> None:
+    """Their export, imported twice, changes nothing the second time; a span edited here
+    and different in their file stays as edited here, and their version goes to the log and
+    is listed."""
+    theirs = tmp_path / "theirs.jsonl"
+    ok(db, "export", "-o", str(theirs))
+    with Store(db) as store:
+        span = store.spans(reviewer="alice")[0]
+        store.update_span(span.id, "alice", note="checked here")
+    lines = [json.loads(x) for x in theirs.read_text(encoding="utf-8").splitlines()]
+    for line in lines:
+        for s in line["spans"]:
+            if s["id"] == span.id:
+                s["note"] = "their note"
+    theirs.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    first = ok(db, "import", str(theirs))
+    assert "kept as it is here:" in first.output and span.id in first.output
+    assert "note ('checked here' here, 'their note' in the file)" in first.output
+    with Store(db) as store:
+        assert store.get_span(span.id).note == "checked here"
+        logged = [
+            e
+            for e in store.events()
+            if e["span_id"] == span.id and "their note" in (e["before"] or "")
+        ]
+        assert len(logged) == 1
+        count = len(store.events())
+    again = ok(db, "import", str(theirs))
+    assert "1 spans kept as edited here" in again.output
+    with Store(db) as store:
+        assert len(store.events()) == count  # nothing logged twice

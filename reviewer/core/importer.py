@@ -35,10 +35,10 @@ from reviewer.core.model import (
     now_iso,
     validate_span,
 )
-from reviewer.core.rows import insert_span_rows, span_from_row, span_params
+from reviewer.core.rows import insert_span_rows, span_from_json, span_from_row, span_params
 from reviewer.core.schema import with_imported
 from reviewer.core.sources import ImportFile, ImportPlan, collect, read_records
-from reviewer.core.store import Store
+from reviewer.core.store import Change, Store
 from reviewer.core.text import (
     Normalised,
     clean_value,
@@ -96,6 +96,7 @@ class ImportSummary:
     spans_already_present: int = 0
     spans_edited_here: int = 0
     spans_deleted_here: int = 0
+    kept_here: list[str] = field(default_factory=list)  # each span kept as it is here, and why
     duplicates: int = 0
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
@@ -314,6 +315,7 @@ class _FileImport:
         self.new_reports: list[Report] = []
         # By id: a Span, or (from the fast path, _plain_rows) the row it is stored as.
         self.new_spans: dict[str, Span | tuple] = {}
+        self.file_versions: list[Change] = []  # (the file's version, ours) of spans kept here
 
     def run(self) -> None:
         # On failure the summary goes back to what it was before this file.
@@ -324,6 +326,7 @@ class _FileImport:
             labels=Counter(self.summary.labels),
             new_labels=set(self.summary.new_labels),
             kept=Counter(self.summary.kept),
+            kept_here=list(self.summary.kept_here),
         )
         try:
             with self.store.write():
@@ -353,11 +356,28 @@ class _FileImport:
                 )
                 self.store.insert_relations(self.new_relations)
                 self.store.insert_kept_lines(self.new_kept)
+                if self.file_versions:  # the file's versions of spans kept as edited here
+                    self.store.record(
+                        options.reviewer,
+                        f"import {path_text(self.file.path)}: spans kept as edited here",
+                        self.file_versions,
+                        kind="import",
+                    )
                 self.store.log_action(options.reviewer, "import", None, str(self.file.path))
         except ReviewerError:
             self.summary.__dict__.update(snapshot.__dict__)
             self.store.reload_labels()  # labels this file would have added were rolled back
             raise
+
+    def _logged(self, span: Span) -> bool:
+        """Whether the log already holds this version of the span (times aside)."""
+        rows = self.store.conn.execute(
+            "SELECT before, after FROM events WHERE span_id = ?", (span.id,)
+        )
+        versions = {
+            repr(s.content()) for row in rows for s in map(span_from_json, row) if s is not None
+        }
+        return repr(span.content()) in versions
 
     def _database_empty(self) -> bool:
         return self.store.conn.execute("SELECT 1 FROM reports LIMIT 1").fetchone() is None
@@ -721,6 +741,10 @@ class _FileImport:
             old = existing.get(span.id)
             if old is None and span.id in deleted:
                 self.summary.spans_deleted_here += 1
+                self.summary.kept_here.append(
+                    f"{span.report_id} {span.start}-{span.end} {span.label} ({span.reviewer}, "
+                    f"span {span.id}): deleted here, not restored"
+                )
             elif old is None:
                 new.append(span)
                 existing[span.id] = span
@@ -728,6 +752,13 @@ class _FileImport:
                 self.summary.spans_already_present += 1
             elif old.updated_at != old.created_at:
                 self.summary.spans_edited_here += 1
+                self.summary.kept_here.append(
+                    f"{old.report_id} {old.start}-{old.end} {old.label} ({old.reviewer}, span "
+                    f"{old.id}): edited here, kept; the file's version is in the log: "
+                    + differences(old, span, "here", "in the file")
+                )
+                if not self._logged(span):  # logged once: nothing is lost, nothing repeated
+                    self.file_versions.append(Change(span, old))
             else:
                 raise ValidationError(
                     f"span id {span.id} is already stored with another "
