@@ -270,7 +270,7 @@ def curate_command(obj: Context, session_name: str | None, reports: tuple[str, .
         ids = ids or store.report_ids()
         skipped = sorted({others[r] for r in ids if r in others})
         ids = [r for r in ids if r not in others]
-        added = sum(curation.auto_accept(store, rid, obj.reviewer, names) for rid in ids)
+        added = sum(len(curation.auto_accept(store, rid, obj.reviewer, names)) for rid in ids)
         still = curation.open_reports(store, ids, names)
     click.echo(
         f"{added} agreed span{'s' * (added != 1)} accepted into the curated layer; "

@@ -129,65 +129,101 @@ def _decisions(store: Store, report_id: str) -> list[tuple[set[str], str]]:
 # --- decisions --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What one curation decision wrote: the curated spans it added, the logged action that
+    added them (None when it added none), and its rows in the ``curation`` table."""
+
+    spans: tuple[Span, ...] = ()
+    action_id: int | None = None
+    rows: tuple[int, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+
 def auto_accept(
     store: Store, report_id: str, curator: str, reviewers: Sequence[str] | None = None
-) -> int:
+) -> Decision:
     """Accept every agreed cluster not yet decided into the curated layer, as one action of
-    ``curator``; returns how many curated spans were added."""
+    ``curator``."""
     todo = [c for c in clusters(store, report_id, reviewers) if c.kind == "agreed"]
     todo = [c for c in todo if not c.resolved]
     if not todo:
-        return 0
+        return Decision()
     with store.write():
-        added = []
+        added: list[Span] = []
+        rows: list[int] = []
         for cluster in todo:
             first = cluster.versions()[cluster.reviewers[0]]
-            added += _add(store, cluster, first, curator, "agreed")
-        if added:
-            store.record(curator, f"curate: {len(added)} agreed", [Change(None, s) for s in added])
-    return len(added)
+            spans, ids = _add(store, cluster, first, curator, "agreed")
+            added += spans
+            rows += ids
+        return _logged(store, curator, f"curate: {len(added)} agreed", added, rows)
 
 
-def accept(store: Store, cluster: Cluster, reviewer: str, curator: str) -> list[Span]:
+def accept(store: Store, cluster: Cluster, reviewer: str, curator: str) -> Decision:
     """Make ``reviewer``'s version of the cluster the curated one (their spans there, with
     attributes and notes), as one action of ``curator``."""
     chosen = cluster.versions().get(reviewer)
     if chosen is None:
         raise ReviewerError(f"{reviewer} did not annotate {cluster.report_id}")
     with store.write():
-        added = _add(store, cluster, chosen, curator, "accepted" if chosen else "rejected")
-        if added:
-            store.record(curator, f"curate: {reviewer}'s version", [Change(None, s) for s in added])
-    return added
+        added, rows = _add(store, cluster, chosen, curator, "accepted" if chosen else "rejected")
+        return _logged(store, curator, f"curate: {reviewer}'s version", added, rows)
 
 
-def reject(store: Store, cluster: Cluster, curator: str) -> None:
+def reject(store: Store, cluster: Cluster, curator: str) -> Decision:
     """Decide that none of the cluster's spans belongs in the curated layer."""
     with store.write():
-        _add(store, cluster, [], curator, "rejected")
+        _, rows = _add(store, cluster, [], curator, "rejected")
+    return Decision(rows=tuple(rows))
 
 
 def add_curated(
     store: Store, cluster: Cluster, start: int, end: int, label: str, curator: str
-) -> Span:
+) -> Decision:
     """The curator's own span for the cluster (other offsets or another label)."""
     text = store.report_text(cluster.report_id)
     span = Span(cluster.report_id, start, end, label, text[start:end], CURATED)
     validate_span(span, text, store.labels)
     with store.write():
-        (added,) = _add(store, cluster, [span], curator, "edited") or [None]
-        if added is None:
+        added, rows = _add(store, cluster, [span], curator, "edited")
+        if not added:
             raise ReviewerError(f"the curated layer already has {label} at {start}-{end}")
-        store.record(curator, "curate: edited", [Change(None, added)])
-    return added
+        return _logged(store, curator, "curate: edited", added, rows)
 
 
-def delete_curated(store: Store, span: Span, curator: str) -> None:
+def delete_curated(store: Store, span: Span, curator: str) -> Decision:
     """Take a span out of the curated layer (its disagreement opens again unless rejected)."""
     if span.reviewer != CURATED:
         raise ReviewerError(f"span {span.id} is {span.reviewer}'s, not the curated layer's")
     check_reviewer_name(curator)
-    store.record(curator, "curate: delete", [Change(span, None)])
+    result = store.record(curator, "curate: delete", [Change(span, None)])
+    return Decision(action_id=result.action_id)
+
+
+def undo(store: Store, decision: Decision, curator: str) -> None:
+    """Take a decision back: the spans it added (through the log, so only while it is still
+    the curator's latest change) and its rows. One transaction."""
+    with store.write():
+        if decision.action_id is not None:
+            stack, _ = store.undo_stacks(curator)
+            if not stack or stack[-1] != decision.action_id:
+                raise ReviewerError("that decision is no longer your latest change")
+            store.undo(curator)
+        store.conn.executemany(
+            "DELETE FROM curation WHERE id = ?", [(row,) for row in decision.rows]
+        )
+
+
+def _logged(
+    store: Store, curator: str, summary: str, added: list[Span], rows: list[int]
+) -> Decision:
+    if not added:
+        return Decision(rows=tuple(rows))
+    result = store.record(curator, summary, [Change(None, s) for s in added])
+    return Decision(tuple(added), result.action_id, tuple(rows))
 
 
 def _add(
@@ -196,8 +232,9 @@ def _add(
     chosen: list[Span],
     curator: str,
     decision: str,
-) -> list[Span]:
-    """The curated copies of ``chosen`` not already in the layer, and the decision's row."""
+) -> tuple[list[Span], list[int]]:
+    """The curated copies of ``chosen`` not already in the layer, and the decision's rows
+    (their ids)."""
     check_reviewer_name(curator)
     now = now_iso()
     existing = {(s.start, s.end, s.label) for s in store.spans(cluster.report_id, reviewer=CURATED)}
@@ -221,11 +258,11 @@ def _add(
         {"id": s.id, "reviewer": s.reviewer, "start": s.start, "end": s.end, "label": s.label}
         for s in cluster.spans
     ]
-    rows = [(s.id,) for s in added] or [(None,)]
-    store.conn.executemany(
-        "INSERT INTO curation (report_id, span_id, decision, curator, curated_at, sources) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [
+    ids = []
+    for sid in [s.id for s in added] or [None]:
+        cur = store.conn.execute(
+            "INSERT INTO curation (report_id, span_id, decision, curator, curated_at, sources) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             (
                 cluster.report_id,
                 sid,
@@ -233,11 +270,10 @@ def _add(
                 curator,
                 now,
                 json.dumps(sources, ensure_ascii=False),
-            )
-            for (sid,) in rows
-        ],
-    )
-    return added
+            ),
+        )
+        ids.append(cur.lastrowid)
+    return added, ids
 
 
 def curated_id(report_id: str, start: int, end: int, label: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from reviewer.core import curation, team
 from reviewer.core.exporter import export
 from reviewer.core.importer import import_paths
-from reviewer.core.model import Report, Span, Status
+from reviewer.core.model import Report, ReviewerError, Span, Status
 from reviewer.core.store import Store
 from reviewer.core.team import CURATED
 
@@ -64,7 +64,7 @@ def test_the_same_words_and_label_with_other_attributes_are_no_agreement(
     curation.auto_accept(store, "r", "carol")
     assert [s.text for s in store.spans("r", reviewer=CURATED)] == ["Dupilumab"]
     cluster = next(c for c in curation.clusters(store, "r") if c.kind == "attributes")
-    (gold,) = curation.accept(store, cluster, "a", "carol")
+    (gold,) = curation.accept(store, cluster, "a", "carol").spans
     assert gold.attributes == {"negated": True}
 
 
@@ -74,8 +74,8 @@ def test_one_reviewer_alone_agrees_with_no_one(store: Store, tmp_path: Path) -> 
 
 
 def test_agreed_spans_are_accepted_once_with_their_attributes(store: Store) -> None:
-    assert curation.auto_accept(store, "r", "carol") == 1
-    assert curation.auto_accept(store, "r", "carol") == 0  # idempotent
+    assert len(curation.auto_accept(store, "r", "carol")) == 1
+    assert len(curation.auto_accept(store, "r", "carol")) == 0  # idempotent
     (gold,) = store.spans("r", reviewer=CURATED)
     assert (gold.text, gold.label, gold.attributes) == ("Dupilumab", "drug", {"x": 1})
     where = curation.provenance(store, gold.id)
@@ -99,6 +99,19 @@ def test_accept_reject_and_edit_resolve_each_disagreement(store: Store) -> None:
     assert gold == [("ANA", "test"), ("erythema", "event")]
     assert [c.resolved for c in curation.clusters(store, "r")] == [False, True, True, True]
     assert curation.open_reports(store, ["r"]) == {}  # the agreed one is no disagreement
+
+
+def test_a_rejection_is_undone_too_and_only_the_latest_decision(store: Store) -> None:
+    _, boundary, label, missing = curation.clusters(store, "r")
+    taken = curation.accept(store, boundary, "a", "carol")
+    rejected = curation.reject(store, missing, "carol")
+    curation.undo(store, rejected, "carol")
+    assert not curation.clusters(store, "r")[3].resolved  # the rejection is gone
+    assert curation.clusters(store, "r")[1].resolved  # the decision before it stays
+    store.add_span(at("positive", "test", "carol"))  # the curator's own reviewing
+    with pytest.raises(ReviewerError, match="no longer your latest change"):
+        curation.undo(store, taken, "carol")
+    assert [s.text for s in store.spans("r", reviewer="carol")] == ["positive"]
 
 
 def test_the_curator_can_undo_a_decision_and_the_cluster_opens_again(store: Store) -> None:
@@ -131,7 +144,7 @@ def test_a_sample_report_curated_from_two_reviewers_to_exported_gold(tmp_path: P
         alice = {(s.start, s.end, s.label) for s in store.spans("case01", reviewer="alice")}
         bob = {(s.start, s.end, s.label) for s in store.spans("case01", reviewer="bob")}
         assert alice & bob and alice != bob  # the sample has agreements and disagreements
-        agreed = curation.auto_accept(store, "case01", "carol")
+        agreed = len(curation.auto_accept(store, "case01", "carol"))
         assert agreed == len(alice & bob)
         for cluster in curation.clusters(store, "case01"):
             if not cluster.resolved:

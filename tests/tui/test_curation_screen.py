@@ -199,3 +199,22 @@ async def test_curate_all_leaves_out_the_reports_of_others_sessions(store: Store
         assert not isinstance(app.screen, CurationScreen)  # r2 has one reviewer only
         assert app.said("Nothing to curate")
     assert gold(store) == []
+
+
+async def test_u_takes_back_only_this_visits_decisions(store: Store) -> None:
+    """The curator's own reviewing elsewhere is not undone from the curation screen."""
+    store.add_span(at(T2, "fever", "event", "carol", "r2"))
+    app = App()
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.push_screen(CurationScreen(store, "carol", ["r1"], ["alice", "bob"]))
+        await pilot.pause()
+        assert gold(store) == [("Dupilumab", "drug")]
+        await pilot.press("r")  # reject the boundary disagreement
+        await pilot.press("u", "u")  # the rejection, then the agreed spans accepted on opening
+        await pilot.pause()
+        assert gold(store) == []
+        await pilot.press("u")  # nothing more of this visit: carol's own span stays
+        await pilot.pause()
+        assert app.is_running
+        assert [s.text for s in store.spans("r2", reviewer="carol")] == ["fever"]
+        assert "no decision of this visit" in str(app.screen.query_one("#status", Static).render())

@@ -73,7 +73,6 @@ class CurationScreen(Screen):
         Binding("T", "toggle_auto", "Auto-accept on/off", show=False),
         Binding("x", "delete", "Delete curated span", show=False),
         Binding("u", "undo", "Undo"),
-        Binding("U", "redo", "Redo", show=False),
         Binding("q,escape", "close", "Back to reviewing"),
         Binding("question_mark", "help", "Keys"),
     ]
@@ -98,6 +97,8 @@ class CurationScreen(Screen):
         self.clusters: list[Cluster] = []
         self.current: int | None = None  # index into self.clusters
         self.said = "nothing decided yet"
+        # Decisions of this visit, latest last, for u: (decision, its report, where).
+        self.decisions: list[tuple[curation.Decision, str, int]] = []
         for i in range(1, 10):
             self._bindings.bind(str(i), f"digit({i})", f"Take version {i}", show=i == 1)
         for i, label in enumerate(store.labels.labels):
@@ -156,11 +157,12 @@ class CurationScreen(Screen):
         self.editing = False
         report = self.store.report(report_id)
         if self.auto:
-            n = self._try(
+            decision = self._try(
                 lambda: curation.auto_accept(self.store, report_id, self.curator, self.reviewers)
             )
-            if n:
-                self._said(f"{n} agreed span{'s' * (n != 1)} accepted")
+            if decision:
+                self._remember(decision, 0)
+                self._said(f"{len(decision)} agreed span{'s' * (len(decision) != 1)} accepted")
         self.query_one("#meta", Static).update(
             Content.assemble(
                 (one_line(report.display_title), "bold"), "  ", (one_line(report.id), "dim")
@@ -304,16 +306,18 @@ class CurationScreen(Screen):
             self._note(f"there are {len(names)} versions here")
             return
         reviewer = names[n - 1]
-        added = self._try(lambda: curation.accept(self.store, cluster, reviewer, self.curator))
-        if added is not None:
-            took = ", ".join(f"{s.label} “{s.text}”" for s in added) if added is not True else ""
+        decision = self._decide(
+            lambda: curation.accept(self.store, cluster, reviewer, self.curator)
+        )
+        if decision is not None:
+            took = ", ".join(f"{s.label} “{one_line(s.text)}”" for s in decision.spans)
             self._decided(f"took {reviewer}'s version: {took or 'nothing here'}")
 
     def action_reject(self) -> None:
         cluster = self._cluster()
         if cluster is None:
             return
-        if self._try(lambda: curation.reject(self.store, cluster, self.curator)) is not None:
+        if self._decide(lambda: curation.reject(self.store, cluster, self.curator)) is not None:
             self._decided("rejected every version")
 
     def action_edit(self) -> None:
@@ -342,23 +346,23 @@ class CurationScreen(Screen):
             return
         start, end = chosen
         label = labels[index].name
-        if (
-            self._try(
-                lambda: curation.add_curated(self.store, cluster, start, end, label, self.curator)
-            )
-            is not None
-        ):
+        decision = self._decide(
+            lambda: curation.add_curated(self.store, cluster, start, end, label, self.curator)
+        )
+        if decision is not None:
             self.editing = False
-            self._decided(f"curated {label}")
+            self._decided(f"curated {label} “{one_line(decision.spans[0].text)}”")
 
     def action_accept_agreed(self) -> None:
         if self.report_id is None:
             return
         rid = self.report_id
-        n = self._try(lambda: curation.auto_accept(self.store, rid, self.curator, self.reviewers))
-        if n is not None:
+        decision = self._decide(
+            lambda: curation.auto_accept(self.store, rid, self.curator, self.reviewers)
+        )
+        if decision is not None:
             self._load()
-            self._said(f"{n} agreed span{'s' * (n != 1)} accepted")
+            self._said(f"{len(decision)} agreed span{'s' * (len(decision) != 1)} accepted")
 
     def action_toggle_auto(self) -> None:
         self.auto = not self.auto
@@ -374,28 +378,40 @@ class CurationScreen(Screen):
             self._note("no curated span under the cursor")
             return
         span = spans[0]
-        if self._try(lambda: curation.delete_curated(self.store, span, self.curator)) is not None:
-            self._decided(f"deleted curated {span.label}")
+        if (
+            self._decide(lambda: curation.delete_curated(self.store, span, self.curator))
+            is not None
+        ):
+            self._decided(f"deleted curated {span.label} “{one_line(span.text)}”")
+
+    def _decide(self, call) -> curation.Decision | None:
+        """Make a decision; remember it for u (None when it failed, and it said why)."""
+        decision = self._try(call)
+        if decision is None:
+            return None
+        cluster = self._cluster()
+        self._remember(decision, cluster.start if cluster is not None else 0)
+        return decision
+
+    def _remember(self, decision: curation.Decision, at: int) -> None:
+        assert self.report_id is not None
+        self.decisions.append((decision, self.report_id, at))
 
     def action_undo(self) -> None:
-        self._replay("undo")
-
-    def action_redo(self) -> None:
-        self._replay("redo")
-
-    def _replay(self, kind: str) -> None:
-        call = self.store.undo if kind == "undo" else self.store.redo
-        result = self._try(lambda: call(self.curator))
-        if result is None:
+        """Take back the latest decision made on this screen (and only those: a change made
+        on the review screen is undone there)."""
+        if not self.decisions:
+            self._note("no decision of this visit to undo")
             return
-        if result is True:
-            self._note(f"nothing to {kind}")
+        decision, report_id, at = self.decisions[-1]
+        if self._try(lambda: curation.undo(self.store, decision, self.curator)) is None:
             return
-        change = result.changes[0] if result.changes else None
-        span = change and (change.after or change.before)
-        if span is not None and span.report_id != self.report_id:
-            self.open_report(span.report_id)
-        self._decided(f"{kind} done", at=span.start if span is not None else None)
+        self.decisions.pop()
+        if report_id != self.report_id:
+            auto, self.auto = self.auto, False  # opening must not accept it all again
+            self.open_report(report_id)
+            self.auto = auto
+        self._decided("undone", at=at)
 
     def action_close(self) -> None:
         if self.editing:
