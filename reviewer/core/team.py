@@ -173,6 +173,11 @@ def create_session(
     check_reviewer_name(curator)
     if len(reviewers) < 2:
         raise ReviewerError("a session needs at least two reviewers to compare")
+    if curator in reviewers:
+        raise ReviewerError(
+            f"{curator} cannot both review and curate a session: the curator sees every "
+            "reviewer's spans"
+        )
     ids = _report_ids(store, report_ids)
     if not ids:
         raise ReviewerError("a session needs at least one report")

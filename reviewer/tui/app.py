@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 from reviewer.core.changes import Changes, LogMark, Watcher, changes_since, log_mark
 from reviewer.core.model import ReviewerError
 from reviewer.core.store import Store
+from reviewer.core.team import blind_report_ids
 from reviewer.core.text import one_line
 from reviewer.tui.commands import ReviewCommands
 from reviewer.tui.screens.review import ReviewScreen
@@ -157,8 +158,13 @@ class ReviewerApp(App):
         def switch(name: str | None) -> None:
             if not name:
                 return
-            if name != one_line(name):
-                self.notify("A reviewer name is one line of text.", severity="error")
+            if name != one_line(name) or name.startswith("@"):
+                self.notify(
+                    "A reviewer name is one line of text, not starting with @ (kept for "
+                    "layers such as @curated).",
+                    severity="error",
+                    markup=False,
+                )
                 return
             screen = self.review_screen
             screen._leave_report()
@@ -225,18 +231,24 @@ class ReviewerApp(App):
         from reviewer.core import team
         from reviewer.tui.screens.agreement import AgreementScreen
 
+        # Figures over a blind session's reports the viewer has not finished would show how
+        # the others tagged them (tag a guess, recompute): those reports are left out.
+        blind = team.blind_report_ids(self.store, self.reviewer)
         if session is None:
-            self.push_screen(AgreementScreen(self.store))
-            return
-        found = team.get_session(self.store, session)
-        self.push_screen(
-            AgreementScreen(
-                self.store,
-                list(found.report_ids),
-                list(found.reviewers),
-                one_line(f"session {found.name}"),
+            ids, reviewers, title = self.store.report_ids(), None, "all reports"
+        else:
+            found = team.get_session(self.store, session)
+            ids, reviewers = list(found.report_ids), list(found.reviewers)
+            title = one_line(f"session {found.name}")
+        kept = [r for r in ids if r not in blind]
+        if len(kept) < len(ids):
+            title += f" (without the {len(ids) - len(kept)} blind reports you have not finished)"
+            self.notify(
+                f"{len(ids) - len(kept)} reports of a blind session you have not marked done "
+                "are left out of the figures.",
+                markup=False,
             )
-        )
+        self.push_screen(AgreementScreen(self.store, kept, reviewers, title))
 
     def export(self, fmt: str) -> None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -257,8 +269,10 @@ class ReviewerApp(App):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 notes: list[str] = []
                 # JSONL and spans say whose each span is; the other formats hold one layer,
-                # so they get the reviewer's own spans.
-                only = None if fmt in ("jsonl", "spans") else self.reviewer
+                # so they get the reviewer's own spans. So does anyone with a blind session
+                # under way: an export must not show them the others' spans either.
+                blind = bool(blind_report_ids(store, self.reviewer))
+                only = None if fmt in ("jsonl", "spans") and not blind else self.reviewer
                 if fmt == "brat":
                     n = export_brat(store, target, reviewer=only, notes=notes)
                     what = f"{n} reports"

@@ -218,3 +218,40 @@ async def test_u_takes_back_only_this_visits_decisions(store: Store) -> None:
         assert app.is_running
         assert [s.text for s in store.spans("r2", reviewer="carol")] == ["fever"]
         assert "no decision of this visit" in str(app.screen.query_one("#status", Static).render())
+
+
+async def test_a_blind_reviewer_sees_no_one_elses_spans_in_exports_or_figures(
+    store: Store, tmp_path: Path
+) -> None:
+    import json
+
+    from reviewer.core import team
+    from reviewer.tui.screens.agreement import AgreementScreen
+    from tests.tui.test_bindings import RecordingApp
+
+    team.create_session(store, "pilot", reviewers=["alice", "bob"], curator="carol")
+    app = RecordingApp(store, "alice")
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        app.export("jsonl")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.said("Exported"):
+                break
+        assert app.said("of alice's spans")
+        (path,) = (store.workspace / "exports").glob("jsonl-*.jsonl")
+        lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+        assert {s["reviewer"] for line in lines for s in line["spans"]} == {"alice"}
+        app.open_agreement("pilot")
+        await pilot.pause()
+        assert isinstance(app.screen, AgreementScreen)
+        assert app.screen.report_ids == []  # both reports are blind for alice: none counted
+        assert app.said("left out of the figures")
+
+
+def test_the_curator_is_not_one_of_the_reviewers(store: Store) -> None:
+    from reviewer.core import team
+    from reviewer.core.model import ReviewerError
+
+    with pytest.raises(ReviewerError, match="cannot both review and curate"):
+        team.create_session(store, "s", reviewers=["alice", "bob"], curator="bob")
