@@ -63,7 +63,7 @@ class _Cli(click.Group):
         try:
             return super().invoke(ctx)
         except ReviewerError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(one_line(str(exc))) from None
         except BrokenPipeError:
             # The reader went away (`reviewer export | head`): stop quietly, as cat does.
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -24,6 +24,7 @@ from reviewer.core.rows import (
     span_from_row,
 )
 from reviewer.core.store import Change, Store
+from reviewer.core.text import has_controls
 
 
 @dataclass
@@ -136,6 +137,15 @@ def _history(conn: sqlite3.Connection) -> dict[str, set[str]]:
     return out
 
 
+def _check_names(*names: str) -> None:
+    """Names from another database reach the terminal: refuse control characters."""
+    for name in names:
+        if has_controls(name):
+            raise ReviewerError(
+                f"the other database names {name!r}, with control characters: nothing was merged"
+            )
+
+
 def _spans(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> list[Change]:
     ours = {
         row[0]: span_from_row(row)
@@ -148,30 +158,31 @@ def _spans(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> li
     theirs_deleted = _deleted_at(other)
     ours_history, theirs_history = _history(store.conn), _history(other)
     changes: list[Change] = []
+    for span in theirs.values():
+        _check_names(span.reviewer, span.label)
     for sid, span in theirs.items():
         mine = ours.get(sid)
+        seen_here = _version(span) in ours_history.get(sid, ())
         if mine is None and sid in ours_deleted:
             at, _ = ours_deleted[sid]
-            if span.updated_at > at:  # edited there after we deleted it: theirs wins
+            if seen_here:
+                summary.spans_same += 1  # we had that version, then deleted it: it stays so
+            elif span.updated_at > at:  # edited there after we deleted it: theirs wins
                 changes.append(Change(None, span))
                 summary.spans_added += 1
                 _conflict(summary, span, "deleted here, edited there later: kept theirs")
-            elif (
-                span.updated_at != span.created_at
-                or span.content() != ours_deleted[sid][1].content()
-            ):
+            else:  # their edit goes to our log (so it is listed once), the span stays deleted
+                changes.append(Change(span, None))
                 _conflict(summary, span, "edited there, deleted here later: stays deleted")
-            else:
-                summary.spans_same += 1  # deleted here, untouched there
         elif mine is None:
             changes.append(Change(None, span))
             summary.spans_added += 1
         elif mine.content() == span.content():
             summary.spans_same += 1
-        elif _version(span) in ours_history.get(sid, ()):
+        elif seen_here and span.updated_at <= mine.updated_at:
             summary.spans_same += 1  # theirs is a version ours came from: only we changed it
-        elif _version(mine) in theirs_history.get(sid, ()):
-            changes.append(Change(mine, span))  # only they changed it
+        elif _version(mine) in theirs_history.get(sid, ()) and mine.updated_at <= span.updated_at:
+            changes.append(Change(mine, span))  # ours is a version theirs came from
             summary.spans_updated += 1
         elif span.updated_at > mine.updated_at:
             changes.append(Change(mine, span))  # ours stays in the log as "before"
@@ -184,12 +195,17 @@ def _spans(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> li
         mine = ours.get(sid)
         if mine is None or sid in theirs:
             continue
-        if at > mine.updated_at:
+        if _version(mine) in theirs_history.get(sid, ()):
+            changes.append(Change(mine, None))  # they had our version, then deleted it
+            summary.spans_deleted += 1
+        elif _version(gone) in ours_history.get(sid, ()) and mine.updated_at >= at:
+            summary.spans_same += 1  # their deletion was seen here before, and ours is later
+        elif at > mine.updated_at:
             changes.append(Change(mine, None))
             summary.spans_deleted += 1
-            if mine.content() != gone.content():
-                _conflict(summary, mine, "edited here, deleted there later: deleted")
-        else:
+            _conflict(summary, mine, "edited here, deleted there later: deleted")
+        else:  # their deleted version goes to our log, so this is listed once
+            changes.append(Change(gone, mine))
             _conflict(summary, mine, "deleted there, edited here later: kept ours")
     return changes
 
@@ -227,6 +243,7 @@ _PLAIN = {
     "session_reports": ("session", "report_id"),
     "session_reviewers": ("session", "reviewer"),
     "assignments": ("report_id", "reviewer", "session", "assigned_at"),
+    "kept_lines": ("report_id", "reviewer", "format", "position", "kind", "line"),
     "relations": (
         "id",
         "report_id",
@@ -246,6 +263,18 @@ _CURATION = ("report_id", "span_id", "decision", "curator", "curated_at", "sourc
 def _team_rows(store: Store, other: sqlite3.Connection, summary: MergeSummary) -> None:
     tables = {r[0] for r in other.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     q = store.conn
+    if "sessions" in tables:
+        ours = {r[0]: r[1:] for r in q.execute("SELECT name, curator, blind FROM sessions")}
+        for name, curator, blind in other.execute("SELECT name, curator, blind FROM sessions"):
+            _check_names(name, curator)
+            if name in ours and ours[name] != (curator, blind):
+                raise ReviewerError(
+                    f"session {name!r} is another session in the other database (curator "
+                    f"{curator}, here {ours[name][0]}): nothing was merged"
+                )
+        for table in ("session_reviewers", "assignments"):
+            for (name,) in other.execute(f"SELECT reviewer FROM {table}"):
+                _check_names(name)
     for table, columns in _PLAIN.items():
         if table not in tables:
             continue

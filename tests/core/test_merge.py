@@ -157,3 +157,68 @@ def test_a_conflict_is_listed_once_not_on_every_merge(pair) -> None:
     assert len(merge(ours, path, "alice").conflicts) == 1
     assert merge(ours, path, "alice").conflicts == []
     assert ours.get_span(ana).note == "ours, later"
+
+
+def test_a_change_made_and_then_undone_elsewhere_is_not_lost(pair) -> None:
+    """A sets negated, B takes it in and takes it off later: B's later edit wins both ways,
+    and the two databases end equal (a version seen before is not always the older one)."""
+    ours, theirs, path = pair
+    ana = next(s.id for s in ours.spans() if s.text == "ANA")
+    ours.update_span(ana, "alice", attributes={"negated": True})
+    merge(theirs, ours.path, "bob")
+    assert theirs.get_span(ana).attributes == {"negated": True}
+    theirs.update_span(ana, "alice", attributes={})
+    summary = merge(ours, path, "alice")
+    assert ours.get_span(ana).attributes == {} and summary.conflicts == []
+    assert merge(theirs, ours.path, "bob").conflicts == []
+    assert theirs.get_span(ana).attributes == {} == ours.get_span(ana).attributes
+
+
+def test_a_span_deleted_here_stays_deleted_when_the_other_side_only_imported_it(
+    pair, tmp_path: Path
+) -> None:
+    ours, theirs, path = pair
+    ana = next(s.id for s in ours.spans() if s.text == "ANA")
+    ours.delete_span(ana, "alice")
+    summary = merge(ours, path, "alice")
+    assert ours.get_span(ana) is None and summary.conflicts == []
+    # and the other way round: their deletion of a span untouched here takes it away
+    theirs.delete_span(next(s.id for s in theirs.spans() if s.text == "Dupilumab"), "alice")
+    assert merge(ours, path, "alice").spans_deleted == 1
+
+
+def test_brat_lines_kept_aside_come_along(tmp_path: Path) -> None:
+    from reviewer.core.importer import import_paths
+
+    folder = tmp_path / "brat"
+    folder.mkdir()
+    (folder / "d.txt").write_text("Aspirin caused rash.", encoding="utf-8")
+    (folder / "d.ann").write_text(
+        "T1\tdrug 0 7\tAspirin\nT2\tevent 15 19\trash\nE1\tevent:T2 Cause:T1\n", encoding="utf-8"
+    )
+    with Store(tmp_path / "other.db") as other:
+        import_paths(other, [folder], reviewer="alice")
+        kept = other.kept_lines("d", "brat")
+    assert kept
+    with Store(tmp_path / "ours.db") as ours:
+        merge(ours, tmp_path / "other.db", "alice")
+        assert ours.kept_lines("d", "brat") == kept
+
+
+def test_another_session_of_the_same_name_or_a_name_with_escapes_stops_the_merge(
+    pair, tmp_path: Path
+) -> None:
+    ours, theirs, path = pair
+    theirs.add_span(at("Dupilumab", "drug", "bob"))
+    team.create_session(ours, "s", reviewers=["alice", "bob"], curator="carol")
+    team.create_session(theirs, "s", reviewers=["alice", "bob"], curator="dan")
+    with pytest.raises(ReviewerError, match="session 's' is another session"):
+        merge(ours, path, "alice")
+    assert len(ours.spans()) == 2  # nothing of theirs came in
+    with theirs.write():
+        theirs.conn.execute("UPDATE sessions SET curator = 'carol' WHERE name = 's'")
+        theirs.conn.execute(
+            "UPDATE spans SET reviewer = 'x\x1b]0;PWNED\x07' WHERE reviewer = 'bob'"
+        )
+    with pytest.raises(ReviewerError, match="control characters"):
+        merge(ours, path, "alice")
