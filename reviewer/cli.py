@@ -353,6 +353,11 @@ def export_command(
     if layer == "curated":
         if by_reviewer is not None:
             raise ReviewerError("give --layer curated or --reviewer, not both")
+        if status is not None:
+            raise ReviewerError(
+                "--status is a reviewer's; the curated layer has none (its reports are those "
+                "whose curation is complete)"
+            )
         by_reviewer = CURATED
         if not unfinished:
             with obj.store() as store:

@@ -146,7 +146,7 @@ def session_report(obj: Context, name: str, done_only: bool, as_json: bool) -> N
         )
         agreement = compute(items, reviewers=session.reviewers)
         open_reports = curation.open_reports(store, session.report_ids, session.reviewers)
-        states = curation.curation_states(store, session.report_ids)
+        states = curation.curation_states(store, session.report_ids, session.reviewers)
     progress["reports_with_open_disagreements"] = len(open_reports)
     progress["curation"] = {
         state: sum(1 for s in states.values() if s == state)

@@ -234,3 +234,11 @@ def test_a_team_members_jsonl_export_imports_by_span_id_and_loses_nothing(
     assert "1 spans kept as edited here" in again.output
     with Store(db) as store:
         assert len(store.events()) == count  # nothing logged twice
+
+
+def test_session_progress_counts_assignments_made_before_the_session(db: Path) -> None:
+    ok(db, "assign", "--reviewers", "alice,bob", "--per-report", "2")
+    ok(db, "session", "create", "s", "--reviewers", "alice,bob", "--curator", "carol")
+    data = json.loads(ok(db, "session", "report", "s", "--json").output)
+    assert data["reviewers"]["alice"]["assigned"] == N_REPORTS
+    assert "has none" in fails(db, "export", "--layer", "curated", "--status", "done")

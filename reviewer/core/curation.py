@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -57,10 +56,18 @@ class Cluster:
         return out
 
 
-def clusters(store: Store, report_id: str, reviewers: Sequence[str] | None = None) -> list[Cluster]:
+def clusters(
+    store: Store,
+    report_id: str,
+    reviewers: Sequence[str] | None = None,
+    *,
+    who: set[str] | None = None,
+) -> list[Cluster]:
     """The report's clusters in document order (see the module's docstring), over the
-    reviewers who annotated it (only ``reviewers`` when given)."""
-    who = annotated(store, [report_id]).get(report_id, set())
+    reviewers who annotated it (``who``, when the caller has read it; only ``reviewers``
+    when given)."""
+    if who is None:
+        who = annotated(store, [report_id]).get(report_id, set())
     if reviewers is not None:
         who &= set(reviewers)
     names = tuple(sorted(who))
@@ -101,21 +108,22 @@ def _overlapping(spans: list[Span]) -> list[list[Span]]:
 
 
 def _kind(group: list[Span], reviewers: tuple[str, ...]) -> str:
-    tagged: dict[str, Counter] = {r: Counter() for r in reviewers}
-    flagged: dict[str, Counter] = {r: Counter() for r in reviewers}
+    # Sets: a reviewer's two identical spans (brat allows them) say the same as one.
+    tagged: dict[str, set] = {r: set() for r in reviewers}
+    flagged: dict[str, set] = {r: set() for r in reviewers}
     for span in group:
         key = (span.start, span.end, span.label)
-        tagged[span.reviewer][key] += 1
-        flagged[span.reviewer][(key, json.dumps(span.attributes, sort_keys=True))] += 1
+        tagged[span.reviewer].add(key)
+        flagged[span.reviewer].add((key, json.dumps(span.attributes, sort_keys=True)))
     versions = list(tagged.values())
     if len(versions) < 2 or any(not v for v in versions):
         return "missing"  # (with one reviewer, there is no one to agree with)
     if all(v == versions[0] for v in versions):
         attributes = list(flagged.values())
         return "agreed" if all(a == attributes[0] for a in attributes) else "attributes"
-    offsets = [Counter({(a, b): n for (a, b, _), n in v.items()}) for v in versions]
+    offsets = [{(a, b) for a, b, _ in v} for v in versions]
     if all(o == offsets[0] for o in offsets):
-        return "label"
+        return "label"  # the same stretches, not the same labels
     return "boundary"
 
 
@@ -306,13 +314,28 @@ def open_reports(store: Store, report_ids: Sequence[str], reviewers: Sequence[st
     return out
 
 
-def curation_states(store: Store, report_ids: Sequence[str] | None = None) -> dict[str, str]:
-    """Each report's curation: ``complete`` (decided, nothing left open), ``open`` (decided in
-    part, disagreements left), or ``not started`` (no decision yet)."""
+def curation_states(
+    store: Store,
+    report_ids: Sequence[str] | None = None,
+    reviewers: Sequence[str] | None = None,
+) -> dict[str, str]:
+    """Each report's curation: ``complete`` when every cluster is decided (agreed ones
+    accepted too), or when two reviewers or more annotated it and found nothing; ``open`` when
+    some are decided and some not; ``not started`` otherwise."""
     ids = store.report_ids() if report_ids is None else list(report_ids)
-    started = {r[0] for r in store.conn.execute("SELECT DISTINCT report_id FROM curation")}
-    still = open_reports(store, [r for r in ids if r in started])
-    return {
-        rid: "not started" if rid not in started else "open" if rid in still else "complete"
-        for rid in ids
-    }
+    who_all = annotated(store, ids)
+    keep = None if reviewers is None else set(reviewers)
+    states = {}
+    for rid in ids:
+        who = who_all.get(rid, set())
+        if keep is not None:
+            who = who & keep
+        found = clusters(store, rid, reviewers, who=who)
+        left = [c for c in found if not c.resolved]
+        if not found:
+            states[rid] = "complete" if len(who) >= 2 else "not started"
+        elif not left:
+            states[rid] = "complete"
+        else:
+            states[rid] = "open" if len(left) < len(found) else "not started"
+    return states

@@ -354,10 +354,11 @@ def session_progress(store: Store, session: Session) -> dict[str, Any]:
     or still to do, and the time spent."""
     ids = set(session.report_ids)
     assigned: dict[str, set[str]] = {r: set() for r in session.reviewers}
-    for rid, reviewer in store.conn.execute(
-        "SELECT report_id, reviewer FROM assignments WHERE session = ?", (session.name,)
+    for rid, reviewer in store.conn.execute(  # whichever session (or plain assign) made it
+        "SELECT report_id, reviewer FROM assignments"
     ):
-        assigned.setdefault(reviewer, set()).add(rid)
+        if rid in ids and reviewer in assigned:
+            assigned[reviewer].add(rid)
     reviewers = {}
     for reviewer, theirs in assigned.items():
         counts = Counter({s.value: 0 for s in Status})

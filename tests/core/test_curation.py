@@ -159,3 +159,26 @@ def test_a_sample_report_curated_from_two_reviewers_to_exported_gold(tmp_path: P
     assert gold == alice  # alice's version won every disagreement; agreed spans are hers too
     assert {s["reviewer"] for s in line["spans"]} == {CURATED}
     assert all(line["text"][s["start"] : s["end"]] == s["text"] for s in line["spans"])
+
+
+def test_a_reviewers_duplicate_span_agrees_like_one(store: Store) -> None:
+    """brat allows the same span twice; it is no boundary disagreement."""
+    store.add_span(at("positive", "test", "a"))
+    store.add_span(at("positive", "test", "a"))
+    store.add_span(at("positive", "test", "b"))
+    kinds = {TEXT[c.start : c.end]: c.kind for c in curation.clusters(store, "r")}
+    assert kinds["positive"] == "agreed"
+
+
+def test_curation_is_complete_only_when_everything_is_decided(tmp_path: Path) -> None:
+    with Store(tmp_path / "c.db") as store:
+        with store.write():
+            store.insert_reports([Report(id="empty", text="Nothing."), Report(id="r", text=TEXT)])
+        for reviewer in ("a", "b"):
+            store.set_status("empty", reviewer, Status.DONE)  # both found nothing: gold is empty
+            store.add_span(at("ANA", "test", reviewer))
+        assert curation.curation_states(store) == {"empty": "complete", "r": "not started"}
+        curation.auto_accept(store, "r", "carol")
+        assert curation.curation_states(store)["r"] == "complete"
+        store.undo("carol")  # the agreed span taken back: the gold would lack it
+        assert curation.curation_states(store)["r"] == "not started"
