@@ -69,7 +69,7 @@ def clusters(
     if who is None:
         who = annotated(store, [report_id]).get(report_id, set())
     if reviewers is not None:
-        who &= set(reviewers)
+        who = who & set(reviewers)  # (never the caller's set)
     names = tuple(sorted(who))
     spans = [s for s in store.spans(report_id) if s.reviewer in who]
     curated = store.spans(report_id, reviewer=CURATED)
