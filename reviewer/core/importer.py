@@ -329,7 +329,7 @@ class _FileImport:
             kept_here=list(self.summary.kept_here),
         )
         try:
-            with self.store.write():
+            with self.store.foreign_keys_unchecked(), self.store.write():
                 options = self.options
                 # Rows are written only after the file is read: an empty database stays empty
                 # until then, and a report it does not hold needs no lookup.
