@@ -43,10 +43,11 @@ class Cluster:
     reviewers: tuple[str, ...]  # who annotated the report (some may have no span here)
     curated: tuple[Span, ...] = ()  # curated spans overlapping the cluster
     decision: str = ""  # the latest decision on the cluster's spans, "" when none
+    stale: bool = False  # a reviewer changed or added a span here since that decision
 
     @property
     def resolved(self) -> bool:
-        return bool(self.curated) or self.decision == "rejected"
+        return not self.stale and (bool(self.curated) or self.decision == "rejected")
 
     def versions(self) -> dict[str, list[Span]]:
         """Each reviewer's spans in the cluster (an empty list: they tagged nothing here)."""
@@ -78,7 +79,10 @@ def clusters(
     for group in _overlapping(spans):
         start, end = min(s.start for s in group), max(s.end for s in group)
         ids = {s.id for s in group}
-        decided = [d for sources, d in decisions if sources & ids]
+        decided = [(d, at, sources) for sources, d, at in decisions if sources & ids]
+        seen = set().union(*(sources for _, _, sources in decided))
+        latest = max((at for _, at, _ in decided), default="")
+        stale = bool(decided) and (not ids <= seen or any(s.updated_at > latest for s in group))
         out.append(
             Cluster(
                 report_id,
@@ -88,7 +92,8 @@ def clusters(
                 tuple(group),
                 names,
                 tuple(c for c in curated if c.start < end and start < c.end),
-                decided[-1] if decided else "",
+                decided[-1][0] if decided else "",
+                stale,
             )
         )
     return out
@@ -127,11 +132,13 @@ def _kind(group: list[Span], reviewers: tuple[str, ...]) -> str:
     return "boundary"
 
 
-def _decisions(store: Store, report_id: str) -> list[tuple[set[str], str]]:
+def _decisions(store: Store, report_id: str) -> list[tuple[set[str], str, str]]:
+    """Each decision on the report: the reviewers' span ids it saw, what it was, when."""
     rows = store.conn.execute(
-        "SELECT decision, sources FROM curation WHERE report_id = ? ORDER BY id", (report_id,)
+        "SELECT decision, sources, curated_at FROM curation WHERE report_id = ? ORDER BY id",
+        (report_id,),
     )
-    return [({s["id"] for s in json.loads(sources)}, decision) for decision, sources in rows]
+    return [({s["id"] for s in json.loads(src)}, decision, at) for decision, src, at in rows]
 
 
 # --- decisions --------------------------------------------------------------------------------
@@ -139,8 +146,9 @@ def _decisions(store: Store, report_id: str) -> list[tuple[set[str], str]]:
 
 @dataclass(frozen=True)
 class Decision:
-    """What one curation decision wrote: the curated spans it added, the logged action that
-    added them (None when it added none), and its rows in the ``curation`` table."""
+    """What one curation decision wrote: the curated spans it added or brought up to date, the
+    logged action that wrote them (None when it wrote none), and its rows in the ``curation``
+    table."""
 
     spans: tuple[Span, ...] = ()
     action_id: int | None = None
@@ -160,14 +168,14 @@ def auto_accept(
     if not todo:
         return Decision()
     with store.write():
-        added: list[Span] = []
+        changes: list[Change] = []
         rows: list[int] = []
         for cluster in todo:
             first = cluster.versions()[cluster.reviewers[0]]
-            spans, ids = _add(store, cluster, first, curator, "agreed")
-            added += spans
+            more, ids = _add(store, cluster, first, curator, "agreed")
+            changes += more
             rows += ids
-        return _logged(store, curator, f"curate: {len(added)} agreed", added, rows)
+        return _logged(store, curator, f"curate: {len(changes)} agreed", changes, rows)
 
 
 def accept(store: Store, cluster: Cluster, reviewer: str, curator: str) -> Decision:
@@ -226,12 +234,13 @@ def undo(store: Store, decision: Decision, curator: str) -> None:
 
 
 def _logged(
-    store: Store, curator: str, summary: str, added: list[Span], rows: list[int]
+    store: Store, curator: str, summary: str, changes: list[Change], rows: list[int]
 ) -> Decision:
-    if not added:
+    if not changes:
         return Decision(rows=tuple(rows))
-    result = store.record(curator, summary, [Change(None, s) for s in added])
-    return Decision(tuple(added), result.action_id, tuple(rows))
+    result = store.record(curator, summary, changes)
+    spans = tuple(c.after for c in changes if c.after is not None)
+    return Decision(spans, result.action_id, tuple(rows))
 
 
 def _add(
@@ -241,27 +250,29 @@ def _add(
     curator: str,
     decision: str,
 ) -> tuple[list[Span], list[int]]:
-    """The curated copies of ``chosen`` not already in the layer, and the decision's rows
-    (their ids)."""
+    """The changes that make ``chosen`` curated spans (new ones, or ones already in the layer
+    whose attributes or note were another version's), and the decision's rows (their ids)."""
     check_reviewer_name(curator)
     now = now_iso()
-    existing = {(s.start, s.end, s.label) for s in store.spans(cluster.report_id, reviewer=CURATED)}
-    added = []
+    existing = {
+        (s.start, s.end, s.label): s for s in store.spans(cluster.report_id, reviewer=CURATED)
+    }
+    changes: list[Change] = []
     for span in chosen:
         key = (span.start, span.end, span.label)
-        if key in existing:
-            continue
-        existing.add(key)
-        added.append(
-            replace(
-                span,
-                reviewer=CURATED,
-                id=curated_id(cluster.report_id, *key),
-                created_at=now,
-                updated_at=now,
-                source_id="",
-            )
+        old = existing.get(key)
+        new = replace(
+            span,
+            reviewer=CURATED,
+            id=curated_id(cluster.report_id, *key),
+            created_at=old.created_at if old else now,
+            updated_at=now,
+            source_id="",
         )
+        if old is None or old.content() != new.content():
+            changes.append(Change(old, new))
+            existing[key] = new
+    added = [c.after for c in changes if c.after is not None]
     sources = [
         {"id": s.id, "reviewer": s.reviewer, "start": s.start, "end": s.end, "label": s.label}
         for s in cluster.spans
@@ -281,7 +292,7 @@ def _add(
             ),
         )
         ids.append(cur.lastrowid)
-    return added, ids
+    return changes, ids
 
 
 def curated_id(report_id: str, start: int, end: int, label: str) -> str:

@@ -182,3 +182,22 @@ def test_curation_is_complete_only_when_everything_is_decided(tmp_path: Path) ->
         assert curation.curation_states(store)["r"] == "complete"
         store.undo("carol")  # the agreed span taken back: the gold would lack it
         assert curation.curation_states(store)["r"] == "not started"
+
+
+def test_a_reviewers_change_after_a_decision_opens_it_again(store: Store) -> None:
+    """Gold must not go stale: alice marks an accepted span uncertain, or adds a span to a
+    decided stretch, and the curator sees it again; taking her version updates the gold."""
+    curation.auto_accept(store, "r", "carol")
+    assert curation.curation_states(store, ["r"]) == {"r": "open"}  # (three disagreements)
+    dup = next(s for s in store.spans("r", reviewer="a") if s.text == "Dupilumab")
+    store.update_span(dup.id, "a", attributes={"uncertain": True})
+    first = curation.clusters(store, "r")[0]
+    assert (first.kind, first.resolved, first.stale) == ("attributes", False, True)
+    (gold,) = curation.accept(store, first, "a", "carol").spans
+    assert gold.attributes == {"uncertain": True}
+    assert len(store.spans("r", reviewer=CURATED)) == 1  # updated, not doubled
+    assert curation.clusters(store, "r")[0].resolved
+    _, _, _, missing = curation.clusters(store, "r")
+    curation.reject(store, missing, "carol")
+    store.add_span(at("serum", "diagnosis", "b"))  # a second opinion after the rejection
+    assert not curation.clusters(store, "r")[3].resolved
