@@ -267,7 +267,7 @@ def import_command(
     for error in summary.errors:
         click.echo(f"skipped: {error}", err=True)
     for kept in summary.kept_here:
-        click.echo(one_line(f"kept as it is here: {kept}"), err=True)
+        click.echo(one_line(f"span {kept}"), err=True)
     for detail in summary.details():
         click.echo(f"  {detail}", err=True)
     click.echo(summary.line())

@@ -219,7 +219,7 @@ def test_a_team_members_jsonl_export_imports_by_span_id_and_loses_nothing(
                 s["note"] = "their note"
     theirs.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     first = ok(db, "import", str(theirs))
-    assert "kept as it is here:" in first.output and span.id in first.output
+    assert "edited here, kept" in first.output and span.id in first.output
     assert "note ('checked here' here, 'their note' in the file)" in first.output
     with Store(db) as store:
         assert store.get_span(span.id).note == "checked here"

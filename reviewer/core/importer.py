@@ -96,6 +96,7 @@ class ImportSummary:
     spans_already_present: int = 0
     spans_edited_here: int = 0
     spans_deleted_here: int = 0
+    spans_taken: int = 0  # changed in the file, not here: the file's version taken
     kept_here: list[str] = field(default_factory=list)  # each span kept as it is here, and why
     duplicates: int = 0
     skipped: int = 0
@@ -145,6 +146,8 @@ class ImportSummary:
             text += f", {self.spans_edited_here} spans kept as edited here"
         if self.spans_deleted_here:
             text += f", {self.spans_deleted_here} spans deleted here not restored"
+        if self.spans_taken:
+            text += f", {self.spans_taken} spans updated from the file"
         if self.skipped:
             text += f", {self.skipped} invalid record{'s' * (self.skipped != 1)} skipped"
         if self.ignored:
@@ -315,7 +318,9 @@ class _FileImport:
         self.new_reports: list[Report] = []
         # By id: a Span, or (from the fast path, _plain_rows) the row it is stored as.
         self.new_spans: dict[str, Span | tuple] = {}
-        self.file_versions: list[Change] = []  # (the file's version, ours) of spans kept here
+        # (the file's version, ours) of spans kept as edited here, and (ours, the file's) of
+        # spans the file changed: applied and logged with the file's rows.
+        self.file_versions: list[Change] = []
 
     def run(self) -> None:
         # On failure the summary goes back to what it was before this file.
@@ -356,10 +361,10 @@ class _FileImport:
                 )
                 self.store.insert_relations(self.new_relations)
                 self.store.insert_kept_lines(self.new_kept)
-                if self.file_versions:  # the file's versions of spans kept as edited here
+                if self.file_versions:  # spans kept as edited here, or updated from the file
                     self.store.record(
                         options.reviewer,
-                        f"import {path_text(self.file.path)}: spans kept as edited here",
+                        f"import {path_text(self.file.path)}: spans kept or updated",
                         self.file_versions,
                         kind="import",
                     )
@@ -759,6 +764,19 @@ class _FileImport:
                 )
                 if not self._logged(span):  # logged once: nothing is lost, nothing repeated
                     self.file_versions.append(Change(span, old))
+            elif span.id not in self.new_spans and (old.report_id, old.reviewer) == (
+                span.report_id,
+                span.reviewer,
+            ):
+                # Changed in the file (a team member's export), not here: the file's version
+                # is taken, ours goes to the log, and the case is listed.
+                self.summary.spans_taken += 1
+                self.summary.kept_here.append(
+                    f"{old.report_id} {old.start}-{old.end} {old.label} ({old.reviewer}, span "
+                    f"{old.id}): changed in the file, not here: taken from the file, the "
+                    "version here is in the log: " + differences(old, span, "here", "in the file")
+                )
+                self.file_versions.append(Change(old, replace(span, created_at=old.created_at)))
             else:
                 raise ValidationError(
                     f"span id {span.id} is already stored with another "

@@ -126,7 +126,11 @@ def test_reimport_does_not_bring_back_deleted_spans_and_undo_still_works(
     assert store.get_span(drug.id) == drug
 
 
-def test_a_span_changed_elsewhere_names_what_differs(store: Store, tmp_path: Path) -> None:
+def test_a_span_changed_in_the_file_only_is_taken_and_ours_is_logged(
+    store: Store, tmp_path: Path
+) -> None:
+    """A team member's export in which they relabelled a span we never touched: their
+    version comes in, ours goes to the log, and the summary lists it."""
     path = jsonl(
         tmp_path / "a.jsonl",
         {
@@ -144,7 +148,37 @@ def test_a_span_changed_elsewhere_names_what_differs(store: Store, tmp_path: Pat
             "spans": [{"id": "s1", "start": 0, "end": 7, "label": "event"}],
         },
     )
-    with pytest.raises(ReviewerError, match=r"label \('drug' stored, 'event' here\)"):
+    summary = import_paths(store, [other], reviewer="al")
+    assert store.get_span("s1").label == "event"
+    (listed,) = summary.kept_here
+    assert "taken from the file" in listed and "label ('drug' here, 'event' in the file)" in listed
+    assert "1 spans updated from the file" in summary.line()
+    assert any('"drug"' in (e["before"] or "") for e in store.events() if e["span_id"] == "s1")
+    again = import_paths(store, [other], reviewer="al")
+    assert again.spans_taken == 0 and again.spans_already_present == 1
+
+
+def test_an_id_taken_by_another_reports_span_is_still_an_error(
+    store: Store, tmp_path: Path
+) -> None:
+    path = jsonl(
+        tmp_path / "a.jsonl",
+        {
+            "id": "r",
+            "text": "Aspirin rash",
+            "spans": [{"id": "s1", "start": 0, "end": 7, "label": "drug"}],
+        },
+    )
+    import_paths(store, [path], reviewer="al")
+    other = jsonl(
+        tmp_path / "b.jsonl",
+        {
+            "id": "q",
+            "text": "Rash on aspirin",
+            "spans": [{"id": "s1", "start": 0, "end": 4, "label": "event"}],
+        },
+    )
+    with pytest.raises(ReviewerError, match=r"span id s1 is already stored with another"):
         import_paths(store, [other], reviewer="al")
 
 
