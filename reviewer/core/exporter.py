@@ -15,8 +15,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from reviewer.core.formats import brat as brat_format
 from reviewer.core.formats import conll as conll_format
 from reviewer.core.formats import doccano as doccano_format
@@ -154,7 +152,7 @@ def export(
             store, filters.get("label"), reviewer, filters.get("status"), filters.get("report_ids")
         )
         items = store.reports_with_span_json(label=label, reviewer=reviewer, only=keep)
-        writer = _jsonl_lines
+        writer = jsonl_format.report_lines
     else:
         items = select(store, **filters)
         writer = _writer(
@@ -167,25 +165,6 @@ def export(
         if output is None:
             return _write_text(sys.stdout, lines)
         return write_atomic(output, lines)
-
-
-def _jsonl_lines(items: Iterable[tuple[str, bytes, dict, bytes]]) -> Iterator[bytes]:
-    """The JSONL export's lines from the store's parts (see ``reports_with_span_json``): the
-    bytes ``jsonl.report_lines`` would write, without building a dict per span."""
-    for rid, text, meta, spans in items:
-        yield b"".join(
-            (
-                b'{"id":',
-                orjson.dumps(rid),
-                b',"text":',
-                text,
-                b',"meta":',
-                orjson.dumps(meta),
-                b',"spans":[',
-                spans,
-                b"]}\n",
-            )
-        )
 
 
 def _write_text(stream, lines: Iterable[str | bytes]) -> int:

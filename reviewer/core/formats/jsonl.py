@@ -160,11 +160,24 @@ def dumps(obj: dict[str, Any]) -> str:
     return orjson.dumps(obj).decode("utf-8")
 
 
-def report_lines(items: Iterable[tuple[Report, list[dict]]]) -> Iterator[str]:
-    """One line per report with its spans (``Span.to_dict()`` dicts)."""
-    for report, spans in items:
-        obj = {"id": report.id, "text": report.text, "meta": report.export_meta(), "spans": spans}
-        yield dumps(obj) + "\n"
+def report_lines(items: Iterable[tuple[str, bytes, dict[str, Any], bytes]]) -> Iterator[bytes]:
+    """One line per report, ``{"id", "text", "meta", "spans"}``, from the store's parts (see
+    ``Store.reports_with_span_json``: the text and the spans already JSON, written by SQLite),
+    so no dict is built per span. The bytes are what orjson would write for the whole object."""
+    for rid, text, meta, spans in items:
+        yield b"".join(
+            (
+                b'{"id":',
+                orjson.dumps(rid),
+                b',"text":',
+                text,
+                b',"meta":',
+                orjson.dumps(meta),
+                b',"spans":[',
+                spans,
+                b"]}\n",
+            )
+        )
 
 
 def span_lines(items: Iterable[tuple[Report, list[dict]]]) -> Iterator[str]:
