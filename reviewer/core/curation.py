@@ -317,9 +317,11 @@ def provenance(store: Store, span_id: str) -> dict | None:
 
 def open_reports(store: Store, report_ids: Sequence[str], reviewers: Sequence[str] | None = None):
     """Of ``report_ids``, those with clusters still to decide, each with how many."""
+    who_all = annotated(store, report_ids)  # read once, not once per report
     out = {}
     for rid in report_ids:
-        n = sum(1 for c in clusters(store, rid, reviewers) if c.kind != "agreed" and not c.resolved)
+        found = clusters(store, rid, reviewers, who=who_all.get(rid, set()))
+        n = sum(1 for c in found if c.kind != "agreed" and not c.resolved)
         if n:
             out[rid] = n
     return out

@@ -306,11 +306,18 @@ def annotated(
     marked a report done with no span found nothing there, which counts. The curated layer is
     not a reviewer."""
     out: dict[str, set[str]] = {}
-    sql = "SELECT report_id, reviewer FROM review_status WHERE status = ?"
-    if not done_only:
-        sql += " UNION SELECT DISTINCT report_id, reviewer FROM spans WHERE reviewer != ?"
-    rows = store.conn.execute(sql, (Status.DONE.value,) + (() if done_only else (CURATED,)))
     wanted = None if report_ids is None else set(report_ids)
+    # A few reports (one, when a report is curated) are looked up through the indexes; many
+    # are read in one pass and picked out here.
+    few = wanted is not None and len(wanted) <= 100
+    only = f" AND report_id IN ({','.join('?' * len(wanted))})" if few else ""
+    ids = tuple(wanted) if few else ()
+    sql = f"SELECT report_id, reviewer FROM review_status WHERE status = ?{only}"
+    params: tuple = (Status.DONE.value, *ids)
+    if not done_only:
+        sql += f" UNION SELECT DISTINCT report_id, reviewer FROM spans WHERE reviewer != ?{only}"
+        params += (CURATED, *ids)
+    rows = store.conn.execute(sql, params)
     for rid, reviewer in rows:
         if wanted is None or rid in wanted:
             out.setdefault(rid, set()).add(reviewer)
