@@ -17,8 +17,11 @@ from pathlib import Path
 
 from reviewer.core.model import ReviewerError, Span, differences
 from reviewer.core.rows import (
+    KEPT_LINE_COLUMNS,
+    RELATION_COLUMNS,
     REPORT_COLUMNS,
     SPAN_COLUMNS,
+    insert_sql,
     report_from_row,
     span_from_json,
     span_from_row,
@@ -243,19 +246,8 @@ _PLAIN = {
     "session_reports": ("session", "report_id"),
     "session_reviewers": ("session", "reviewer"),
     "assignments": ("report_id", "reviewer", "session", "assigned_at"),
-    "kept_lines": ("report_id", "reviewer", "format", "position", "kind", "line"),
-    "relations": (
-        "id",
-        "report_id",
-        "type",
-        "arg1_role",
-        "arg1",
-        "arg2_role",
-        "arg2",
-        "reviewer",
-        "source_id",
-        "created_at",
-    ),
+    "kept_lines": KEPT_LINE_COLUMNS,
+    "relations": RELATION_COLUMNS,
 }
 _CURATION = ("report_id", "span_id", "decision", "curator", "curated_at", "sources")
 
@@ -278,11 +270,10 @@ def _team_rows(store: Store, other: sqlite3.Connection, summary: MergeSummary) -
     for table, columns in _PLAIN.items():
         if table not in tables:
             continue
-        names = ", ".join(columns)
         before = q.total_changes
         q.executemany(
-            f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})",
-            other.execute(f"SELECT {names} FROM {table}"),
+            insert_sql(table, columns, "OR IGNORE"),
+            other.execute(f"SELECT {', '.join(columns)} FROM {table}"),
         )
         summary.rows += q.total_changes - before
     if "curation" in tables:
@@ -292,6 +283,5 @@ def _team_rows(store: Store, other: sqlite3.Connection, summary: MergeSummary) -
             for r in other.execute(f"SELECT {', '.join(_CURATION)} FROM curation ORDER BY id")
             if r not in have
         ]
-        marks = ", ".join("?" * len(_CURATION))
-        q.executemany(f"INSERT INTO curation ({', '.join(_CURATION)}) VALUES ({marks})", new)
+        q.executemany(insert_sql("curation", _CURATION), new)
         summary.rows += len(new)

@@ -17,6 +17,28 @@ SPAN_COLUMNS = (
     "created_at, updated_at, fragments, refs, source_id"
 )
 SPAN_PLACEHOLDERS = ",".join("?" * 14)
+# Every column of these tables, in table order: inserts (import, merge) name them all.
+RELATION_COLUMNS = (
+    "id",
+    "report_id",
+    "type",
+    "arg1_role",
+    "arg1",
+    "arg2_role",
+    "arg2",
+    "reviewer",
+    "source_id",
+    "created_at",
+)
+KEPT_LINE_COLUMNS = ("report_id", "reviewer", "format", "position", "kind", "line")
+
+
+def insert_sql(table: str, columns: tuple[str, ...], verb: str = "") -> str:
+    """``INSERT [verb] INTO table (columns) VALUES (?, ...)``; ``verb`` such as ``OR IGNORE``."""
+    marks = ", ".join("?" * len(columns))
+    return f"INSERT {verb} INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+
 REPORT_COLUMNS = (
     "id, text, source, title, journal, published, doi, authors, meta, sha256, imported_at, "
     "duplicate_of"

@@ -37,11 +37,14 @@ from reviewer.core.model import (
     validate_span,
 )
 from reviewer.core.rows import (
+    KEPT_LINE_COLUMNS,
+    RELATION_COLUMNS,
     REPORT_COLUMNS,
     SPAN_COLUMNS,
     SPAN_PLACEHOLDERS,
     insert_reports,
     insert_spans,
+    insert_sql,
     log_action,
     report_from_row,
     span_from_json,
@@ -135,19 +138,11 @@ class Store:
     def insert_relations(self, rows: list[tuple]) -> None:
         """Insert relations (rows in ``relations`` column order), inside the caller's
         transaction; a relation already stored (same id) is left as it is."""
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO relations (id, report_id, type, arg1_role, arg1, arg2_role, "
-            "arg2, reviewer, source_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        self.conn.executemany(insert_sql("relations", RELATION_COLUMNS, "OR IGNORE"), rows)
 
     def insert_kept_lines(self, rows: list[tuple]) -> None:
         """Insert kept source lines (report, reviewer, format, position, kind, line)."""
-        self.conn.executemany(
-            "INSERT INTO kept_lines (report_id, reviewer, format, position, kind, line) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        self.conn.executemany(insert_sql("kept_lines", KEPT_LINE_COLUMNS), rows)
 
     def relations(self, report_id: str) -> list[dict[str, str]]:
         """The report's relations, each with its arguments' span ids."""
