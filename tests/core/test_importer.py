@@ -126,28 +126,21 @@ def test_reimport_does_not_bring_back_deleted_spans_and_undo_still_works(
     assert store.get_span(drug.id) == drug
 
 
+def one_span(path: Path, report_id: str, text: str, start: int, end: int, label: str) -> Path:
+    """A JSONL file of one report whose one span has the id ``s1``, as an export would."""
+    span = {"id": "s1", "start": start, "end": end, "label": label}
+    return jsonl(path, {"id": report_id, "text": text, "spans": [span]})
+
+
 def test_a_span_changed_in_the_file_only_is_taken_and_ours_is_logged(
     store: Store, tmp_path: Path
 ) -> None:
     """A team member's export in which they relabelled a span we never touched: their
     version comes in, ours goes to the log, and the summary lists it."""
-    path = jsonl(
-        tmp_path / "a.jsonl",
-        {
-            "id": "r",
-            "text": "Aspirin rash",
-            "spans": [{"id": "s1", "start": 0, "end": 7, "label": "drug"}],
-        },
+    import_paths(
+        store, [one_span(tmp_path / "a.jsonl", "r", "Aspirin rash", 0, 7, "drug")], reviewer="al"
     )
-    import_paths(store, [path], reviewer="al")
-    other = jsonl(
-        tmp_path / "b.jsonl",
-        {
-            "id": "r",
-            "text": "Aspirin rash",
-            "spans": [{"id": "s1", "start": 0, "end": 7, "label": "event"}],
-        },
-    )
+    other = one_span(tmp_path / "b.jsonl", "r", "Aspirin rash", 0, 7, "event")
     summary = import_paths(store, [other], reviewer="al")
     assert store.get_span("s1").label == "event"
     (listed,) = summary.kept_here
@@ -161,23 +154,10 @@ def test_a_span_changed_in_the_file_only_is_taken_and_ours_is_logged(
 def test_an_id_taken_by_another_reports_span_is_still_an_error(
     store: Store, tmp_path: Path
 ) -> None:
-    path = jsonl(
-        tmp_path / "a.jsonl",
-        {
-            "id": "r",
-            "text": "Aspirin rash",
-            "spans": [{"id": "s1", "start": 0, "end": 7, "label": "drug"}],
-        },
+    import_paths(
+        store, [one_span(tmp_path / "a.jsonl", "r", "Aspirin rash", 0, 7, "drug")], reviewer="al"
     )
-    import_paths(store, [path], reviewer="al")
-    other = jsonl(
-        tmp_path / "b.jsonl",
-        {
-            "id": "q",
-            "text": "Rash on aspirin",
-            "spans": [{"id": "s1", "start": 0, "end": 4, "label": "event"}],
-        },
-    )
+    other = one_span(tmp_path / "b.jsonl", "q", "Rash on aspirin", 0, 4, "event")
     with pytest.raises(ReviewerError, match=r"span id s1 is already stored with another"):
         import_paths(store, [other], reviewer="al")
 
