@@ -227,11 +227,7 @@ def agreement_command(
             ids = list(session.report_ids) if ids is None else ids
             names = names or list(session.reviewers)
         if label is not None:
-            label = store.labels.resolve(label) or label
-            if label not in store.labels:
-                raise ReviewerError(
-                    f"unknown label {label!r}; the labels are {', '.join(store.labels.names)}"
-                )
+            label = store.labels.spelled(label)
         if names is not None:
             team.check_known(store, names)
         items = team.report_layers(store, ids, names, done_only=done_only)

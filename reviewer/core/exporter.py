@@ -52,22 +52,11 @@ def _filters(
 ) -> tuple[str | None, set[str] | None]:
     """The label as the schema spells it, and the report ids the status and ``report_ids``
     keep (None: all)."""
-    label = _resolve_label(store, label)
+    label = None if label is None else store.labels.spelled(label)
     keep = None if status is None else store.report_ids_with_status(parse_status(status), reviewer)
     if report_ids is not None:
         keep = set(report_ids) if keep is None else keep & set(report_ids)
     return label, keep
-
-
-def _resolve_label(store: Store, label: str | None) -> str | None:
-    if label is None or label in store.labels:
-        return label
-    resolved = store.labels.resolve(label)
-    if resolved is None:
-        raise ReviewerError(
-            f"unknown label {label!r}; the labels are {', '.join(store.labels.names)}"
-        )
-    return resolved
 
 
 def export_brat(

@@ -317,6 +317,15 @@ class LabelSchema:
         """The schema's spelling of ``name``, matched without regard to case (``DRUG`` -> drug)."""
         return self._folded.get(name.casefold())
 
+    def spelled(self, name: str) -> str:
+        """The schema's spelling of a label a user typed, or an error listing the labels."""
+        if name in self:
+            return name
+        resolved = self.resolve(name)
+        if resolved is None:
+            raise ReviewerError(f"unknown label {name!r}; the labels are {', '.join(self.names)}")
+        return resolved
+
 
 @dataclass(frozen=True)
 class ReviewStatus:
