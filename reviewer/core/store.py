@@ -367,7 +367,7 @@ class Store:
                 texts[span.report_id] = self.report_text(span.report_id)
             validate_span(span, texts[span.report_id], self.labels)
             changes.append(Change(None, replace(span, created_at=now, updated_at=now)))
-        return self._edit(reviewer, summary, changes)
+        return self.record(reviewer, summary, changes)
 
     def update_span(self, span_id: str, reviewer: str, **changes: Any) -> ActionResult:
         """Change a span's offsets, label, attributes or note; the covered text follows the
@@ -382,12 +382,12 @@ class Store:
             after = replace(after, text=text[after.start : after.end])
         validate_span(after, text, self.labels)
         after = replace(after, updated_at=now_iso())
-        return self._edit(reviewer, "update_span", [Change(before, after)])
+        return self.record(reviewer, "update_span", [Change(before, after)])
 
     def delete_span(self, span_id: str, reviewer: str) -> ActionResult:
         """Delete a span; the log keeps it, so the deletion can be undone."""
         before = self._own_span(span_id, reviewer)
-        return self._edit(reviewer, "delete_span", [Change(before, None)])
+        return self.record(reviewer, "delete_span", [Change(before, None)])
 
     def _own_span(self, span_id: str, reviewer: str) -> Span:
         span = self.get_span(span_id)
@@ -403,16 +403,11 @@ class Store:
         """Apply already validated changes as one logged action of ``actor``, who may act on
         another layer's spans (a curator on the curated layer's). An ``edit`` is undoable
         like any; an ``import`` (a merge) is logged but not on anyone's undo stack."""
-        return self._edit(actor, summary, changes, kind)
-
-    def _edit(
-        self, reviewer: str, summary: str, changes: list[Change], kind: str = "edit"
-    ) -> ActionResult:
         with self.write():
-            action_id = self.log_action(reviewer, kind, None, summary)
+            action_id = self.log_action(actor, kind, None, summary)
             for change in changes:
                 self._apply(change)
-                self._log_event(action_id, reviewer, change)
+                self._log_event(action_id, actor, change)
         return ActionResult(action_id, kind, tuple(changes))
 
     def _apply(self, change: Change) -> None:
