@@ -30,6 +30,8 @@ RELATION_COLUMNS = (
     "source_id",
     "created_at",
 )
+# What a relation says in an export (by report): its columns but the report and the time.
+RELATION_FIELDS = tuple(c for c in RELATION_COLUMNS if c not in ("report_id", "created_at"))
 KEPT_LINE_COLUMNS = ("report_id", "reviewer", "format", "position", "kind", "line")
 
 

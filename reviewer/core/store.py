@@ -39,6 +39,7 @@ from reviewer.core.model import (
 from reviewer.core.rows import (
     KEPT_LINE_COLUMNS,
     RELATION_COLUMNS,
+    RELATION_FIELDS,
     REPORT_COLUMNS,
     SPAN_COLUMNS,
     SPAN_PLACEHOLDERS,
@@ -146,7 +147,7 @@ class Store:
 
     def relations(self, report_id: str) -> list[dict[str, str]]:
         """The report's relations, each with its arguments' span ids."""
-        keys = ("id", "type", "arg1_role", "arg1", "arg2_role", "arg2", "reviewer", "source_id")
+        keys = RELATION_FIELDS
         rows = self.conn.execute(
             f"SELECT {', '.join(keys)} FROM relations WHERE report_id = ? ORDER BY rowid",
             (report_id,),
@@ -156,17 +157,7 @@ class Store:
     def relations_by_report(self, reviewer: str | None = None) -> dict[str, list[dict[str, str]]]:
         """Every relation (one reviewer's, or everyone's), by report id."""
         where, params = where_clause(reviewer=reviewer)
-        keys = (
-            "report_id",
-            "id",
-            "type",
-            "arg1_role",
-            "arg1",
-            "arg2_role",
-            "arg2",
-            "reviewer",
-            "source_id",
-        )
+        keys = ("report_id", *RELATION_FIELDS)
         out: dict[str, list[dict[str, str]]] = {}
         for row in self.conn.execute(
             f"SELECT {', '.join(keys)} FROM relations {where} ORDER BY rowid", params
