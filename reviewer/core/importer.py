@@ -17,6 +17,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import pickle
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,6 +29,7 @@ from pathlib import Path
 from reviewer.core.formats import brat as brat_format
 from reviewer.core.formats.base import LineError, ReportRecord, SpanRecord
 from reviewer.core.model import (
+    LabelSchema,
     Report,
     ReviewerError,
     Span,
@@ -82,6 +86,54 @@ def _uuid5_prefix(prefix: str) -> _Sha1:
 
 
 Progress = Callable[[int], None]
+
+# A file of at least this many bytes is read in a process of its own while its rows are written
+# (see _FileImport._read_beside); rows are written every CHUNK_SPANS spans.
+CONCURRENT_BYTES = 4_000_000
+CHUNK_SPANS = 20_000
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Reports and span rows read and not yet written: reports first, then their spans."""
+
+    reports: list[Report]
+    spans: list[tuple]  # in the span_params form
+
+
+@dataclass(frozen=True)
+class ReadJob:
+    """What a reading process needs to read a file as this process would."""
+
+    db: Path
+    labels: LabelSchema
+    file: ImportFile
+    options: ImportOptions
+    summary: ImportSummary
+    empty: bool = False
+    chunk_spans: int = CHUNK_SPANS
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What a reading process hands back at the end, besides the chunks of rows."""
+
+    summary: ImportSummary
+    new_labels: list[str]
+    new_relations: list[tuple]
+    new_kept: list[tuple]
+    file_versions: list[Change]
+
+
+def read_for(job: ReadJob, emit: Callable[[object], None]) -> None:
+    """Read ``job.file`` as :meth:`_FileImport._read` does, in a reading process: each chunk
+    of rows, then the :class:`ReadResult`, go to ``emit``."""
+    with Store(job.db, labels=job.labels) as store:
+        reading = _FileImport(store, job.file, job.options, job.summary)
+        reading.empty = job.empty
+        with _no_cyclic_gc():
+            reading._read(emit, job.chunk_spans)
+        emit(reading.read_result())
 
 
 @dataclass
@@ -313,11 +365,13 @@ class _FileImport:
         self.new_labels: list[str] = []
         self.new_relations: list[tuple] = []
         self.new_kept: list[tuple] = []
-        # Rows are written in two bulk inserts when the file has been read: interleaving report
-        # rows (and their FTS trigger) with span rows makes SQLite several times slower.
+        # Rows are written in chunks, each its reports then its spans (interleaving report rows,
+        # and their FTS trigger, with span rows makes SQLite several times slower). These are
+        # the reports read and not yet handed to the writing (see _take).
         self.new_reports: list[Report] = []
         # By id: a Span, or (from the fast path, _plain_rows) the row it is stored as.
         self.new_spans: dict[str, Span | tuple] = {}
+        self.pending_spans: list[Span | tuple] = []  # those of new_spans not yet handed over
         # (the file's version, ours) of spans kept as edited here, and (ours, the file's) of
         # spans the file changed: applied and logged with the file's rows.
         self.file_versions: list[Change] = []
@@ -334,31 +388,22 @@ class _FileImport:
             kept_here=list(self.summary.kept_here),
         )
         try:
+            # A reading process sees only what is committed: not a caller's own transaction.
+            beside = not self.store.conn.in_transaction and self._large()
             with self.store.foreign_keys_unchecked(), self.store.write():
                 options = self.options
-                # Rows are written only after the file is read: an empty database stays empty
-                # until then, and a report it does not hold needs no lookup.
+                # Rows are written only after they are read (in this process, after the whole
+                # file is read: an empty database stays empty until then), and a report the
+                # database does not hold needs no lookup.
                 self.empty = self._database_empty()
-                for item in read_records(self.file, options.encoding, options.offsets):
-                    if isinstance(item, LineError):
-                        self._fail(item.reason, item.line, item.path)
-                        continue
-                    if item.answer != "accept":
-                        self.summary.kept[("task", f"not imported ({item.answer})")] += 1
-                        continue
-                    try:
-                        self._import(item)
-                    except _SpanInvalid as exc:
-                        self._fail(str(exc), exc.rec.line or item.line, exc.rec.path)
-                    except ValidationError as exc:
-                        self._fail(str(exc), item.line)
-                self._conf_labels()
+                if beside:
+                    self._read_beside()
+                else:
+                    chunks: list[Chunk] = []
+                    self._read(chunks.append)
+                    for chunk in chunks:
+                        self._write(chunk)
                 self.store.add_labels(self.new_labels, path_text(self.file.path))
-                self.store.insert_reports(self.new_reports)
-                insert_span_rows(
-                    self.store.conn,
-                    (s if type(s) is tuple else span_params(s) for s in self.new_spans.values()),
-                )
                 self.store.insert_relations(self.new_relations)
                 self.store.insert_kept_lines(self.new_kept)
                 if self.file_versions:  # spans kept as edited here, or updated from the file
@@ -373,6 +418,107 @@ class _FileImport:
             self.summary.__dict__.update(snapshot.__dict__)
             self.store.reload_labels()  # labels this file would have added were rolled back
             raise
+
+    def _large(self) -> bool:
+        return (
+            self.file.size >= CONCURRENT_BYTES
+            and str(self.store.path) != ":memory:"
+            and bool(sys.executable)
+        )
+
+    def _read(self, emit: Callable[[Chunk], None], chunk_spans: int = CHUNK_SPANS) -> None:
+        """Read the file's records into reports and span rows, handing them to ``emit`` each
+        time ``chunk_spans`` spans (or a tenth as many reports) are read, and at the end; the
+        first chunk is an eighth of that, so that writing starts early. Only reads the
+        database: this may run in a process of its own (see :meth:`_read_beside`)."""
+        options, limit = self.options, max(1, chunk_spans // 8)
+        for item in read_records(self.file, options.encoding, options.offsets):
+            if isinstance(item, LineError):
+                self._fail(item.reason, item.line, item.path)
+                continue
+            if item.answer != "accept":
+                self.summary.kept[("task", f"not imported ({item.answer})")] += 1
+                continue
+            try:
+                self._import(item)
+            except _SpanInvalid as exc:
+                self._fail(str(exc), exc.rec.line or item.line, exc.rec.path)
+            except ValidationError as exc:
+                self._fail(str(exc), item.line)
+            if len(self.pending_spans) >= limit or 10 * len(self.new_reports) >= limit:
+                emit(self._take())
+                limit = chunk_spans
+        self._conf_labels()
+        emit(self._take())
+
+    def _take(self) -> Chunk:
+        """The reports and span rows (in the :func:`span_params` form) read since the last."""
+        rows = [s if type(s) is tuple else span_params(s) for s in self.pending_spans]
+        chunk = Chunk(self.new_reports, rows)
+        self.new_reports, self.pending_spans = [], []
+        return chunk
+
+    def _write(self, chunk: Chunk) -> None:
+        self.store.insert_reports(chunk.reports)
+        insert_span_rows(self.store.conn, chunk.spans)
+
+    def _read_beside(self) -> None:
+        """Read a large file in a process of its own (:mod:`reviewer.core.import_reader`) while
+        this one writes the rows read so far: reading and checking records is Python's work,
+        writing them is SQLite's, and the two then share the machine's cores instead of taking
+        turns. The reader opens the database itself and sees it as it was before this file
+        (this process holds the write lock); it reads exactly as :meth:`_read` does here, then
+        hands back what the rest of :meth:`run` writes, and the summary. Its errors are raised
+        here; an error here (or Ctrl-C) stops it before the transaction is rolled back."""
+        job = ReadJob(self.store.path, self.store.schema, self.file, self.options, self.summary)
+        job = replace(job, empty=self.empty, chunk_spans=CHUNK_SPANS)
+        reader = subprocess.Popen(
+            [sys.executable, "-m", "reviewer.core.import_reader"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert reader.stdin is not None and reader.stdout is not None
+        try:
+            with reader.stdin:
+                pickle.dump(job, reader.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            while True:
+                try:
+                    item = pickle.load(reader.stdout)
+                except (EOFError, pickle.UnpicklingError):
+                    reader.wait()
+                    why = reader.stderr.read().decode(errors="replace").strip().splitlines()
+                    raise ReviewerError(
+                        f"{path_text(self.file.path)}: the reading process stopped "
+                        f"(exit code {reader.returncode}" + (f": {why[-1]}" if why else "") + ")"
+                    ) from None
+                if isinstance(item, Chunk):
+                    self._write(item)
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    self._adopt(item)
+                    break
+        finally:
+            if reader.poll() is None:
+                reader.kill()
+            reader.wait()
+            reader.stdout.close()
+            if reader.stderr:
+                reader.stderr.close()
+
+    def _adopt(self, read: ReadResult) -> None:
+        """What a reading process read besides the rows (see :meth:`_read_beside`)."""
+        self.summary.__dict__.update(read.summary.__dict__)
+        self.new_labels = read.new_labels
+        self.new_relations = read.new_relations
+        self.new_kept = read.new_kept
+        self.file_versions = read.file_versions
+
+    def read_result(self) -> ReadResult:
+        return ReadResult(
+            self.summary, self.new_labels, self.new_relations, self.new_kept, self.file_versions
+        )
 
     def _logged(self, span: Span) -> bool:
         """Whether the log already holds this version of the span (times aside)."""
@@ -418,6 +564,7 @@ class _FileImport:
             kept = self._kept(report, record, [])
             self._add_report(report)
             self.new_spans.update(rows)
+            self.pending_spans += rows.values()
             self.summary.spans += len(rows)
             self.new_kept += kept
             return
@@ -440,6 +587,7 @@ class _FileImport:
         elif report.id not in self.summary.added_ids:
             self.summary.present_ids.add(report.id)
         self.new_spans.update((span.id, span) for span in new_spans)
+        self.pending_spans += new_spans
         self.summary.spans += len(new_spans)
         self.new_relations += relations
         self.new_kept += kept

@@ -101,6 +101,12 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise ReviewerError(f"{path}: cannot open the database: {exc}") from None
 
+    @property
+    def schema(self) -> LabelSchema:
+        """The label schema the store was opened with (labels.toml or the caller's), without
+        the labels that imports added (those are read from the database)."""
+        return self._schema
+
     def for_thread(self) -> Store:
         """Another store on the same database and labels, for a worker thread (a sqlite
         connection belongs to the thread that made it). Close it when done."""
