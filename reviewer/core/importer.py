@@ -14,15 +14,13 @@ while two identical spans in one file are both kept.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import pickle
 import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,7 +37,13 @@ from reviewer.core.model import (
     now_iso,
     validate_span,
 )
-from reviewer.core.rows import insert_span_rows, span_from_json, span_from_row, span_params
+from reviewer.core.rows import (
+    insert_span_rows,
+    no_cyclic_gc,
+    span_from_json,
+    span_from_row,
+    span_params,
+)
 from reviewer.core.schema import with_imported
 from reviewer.core.sources import ImportFile, ImportPlan, collect, read_records
 from reviewer.core.store import Change, Store
@@ -131,7 +135,7 @@ def read_for(job: ReadJob, emit: Callable[[object], None]) -> None:
     with Store(job.db, labels=job.labels) as store:
         reading = _FileImport(store, job.file, job.options, job.summary)
         reading.empty = job.empty
-        with _no_cyclic_gc():
+        with no_cyclic_gc():
             reading._read(emit, job.chunk_spans)
         emit(reading.read_result())
 
@@ -209,20 +213,6 @@ class ImportSummary:
         return text + "."
 
 
-@contextlib.contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a file is read: an import makes hundreds of
-    thousands of small objects and no cycles, and every full collection would walk them all
-    (and everything else the process holds). Reference counting still frees as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class ImportStopped(ReviewerError):
     """An import stopped by an error; ``summary`` says what the files before it brought in
     (they are committed, each in its own transaction)."""
@@ -286,7 +276,7 @@ def import_paths(
     summary = ImportSummary(ignored=plan.ignored)
     for file in plan.files:
         try:
-            with _no_cyclic_gc():
+            with no_cyclic_gc():
                 _FileImport(store, file, options, summary).run()
         except ReviewerError as exc:
             if not skip_invalid:  # earlier files are committed: the caller may say so

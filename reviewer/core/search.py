@@ -25,6 +25,7 @@ from typing import NamedTuple
 from rapidfuzz import fuzz, process
 
 from reviewer.core.model import ReviewerError, Span, Status, parse_status
+from reviewer.core.rows import no_cyclic_gc
 from reviewer.core.text import find_all
 
 FILTERS = ("label", "reviewer", "status")
@@ -552,10 +553,15 @@ def index_store(store, cancelled: Callable[[], bool] | None = None) -> SpanIndex
             "SELECT report_id, reviewer, status FROM review_status"
         )
     }
+    # In text order: the spans of a group then lie together in memory, and counting each
+    # group's labels, reviewers and reports runs several times faster than over spans strewn
+    # across the heap in table order (more than SQLite's sort costs).
     rows = store.conn.execute(
-        "SELECT id, report_id, start_char, end_char, label, text, reviewer FROM spans"
+        "SELECT id, report_id, start_char, end_char, label, text, reviewer FROM spans "
+        "ORDER BY text"
     )
-    return SpanIndex(map(SpanRef._make, _rows(rows, cancelled)), statuses)
+    with no_cyclic_gc():
+        return SpanIndex(map(SpanRef._make, _rows(rows, cancelled)), statuses)
 
 
 def vocabulary_of(store, cancelled: Callable[[], bool] | None = None) -> Vocabulary:
