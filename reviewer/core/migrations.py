@@ -347,4 +347,16 @@ CREATE INDEX curation_by_report ON curation(report_id);
 CREATE INDEX curation_by_span ON curation(span_id)
 """
 
+
+@_migration("0006_queue_index")
+def queue_index(db: Database) -> None:
+    _run(db, _SIXTH)
+
+
+_SIXTH = """
+-- What the app's queue shows of each report, in import order, so that listing 10,000 reports
+-- reads this index rather than every report's text (a third of the time to the first screen).
+CREATE INDEX reports_for_queue ON reports(seq, id, title, journal, published, length, duplicate_of)
+"""
+
 MIGRATION_NAMES = tuple(name for name, _ in _STEPS)

@@ -557,8 +557,7 @@ def index_store(store, cancelled: Callable[[], bool] | None = None) -> SpanIndex
     # group's labels, reviewers and reports runs several times faster than over spans strewn
     # across the heap in table order (more than SQLite's sort costs).
     rows = store.conn.execute(
-        "SELECT id, report_id, start_char, end_char, label, text, reviewer FROM spans "
-        "ORDER BY text"
+        "SELECT id, report_id, start_char, end_char, label, text, reviewer FROM spans ORDER BY text"
     )
     with no_cyclic_gc():
         return SpanIndex(map(SpanRef._make, _rows(rows, cancelled)), statuses)

@@ -306,12 +306,33 @@ class Store:
     def report_summaries(self) -> list[dict[str, Any]]:
         """Id, title, first line (when there is no title), length and duplicate link of each
         report, in import order, without loading whole texts (for the queue)."""
-        rows = self.conn.execute(
-            "SELECT id, title, CASE WHEN title = '' THEN substr(text, 1, 200) ELSE '' END, "
-            "length, duplicate_of, journal, published FROM reports ORDER BY seq"
-        )
-        keys = ("id", "title", "head", "length", "duplicate_of", "journal", "published")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        rows = self.conn.execute(  # from the index reports_for_queue alone
+            "SELECT seq, id, title, length, duplicate_of, journal, published FROM reports "
+            "ORDER BY seq"
+        ).fetchall()
+        untitled = [row[0] for row in rows if not row[2]]
+        heads: dict[int, str] = {}
+        for i in range(0, len(untitled), 500):
+            chunk = untitled[i : i + 500]
+            heads.update(
+                self.conn.execute(
+                    "SELECT seq, substr(text, 1, 200) FROM reports "
+                    f"WHERE seq IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
+        return [
+            {
+                "id": rid,
+                "title": title,
+                "head": heads.get(seq, ""),
+                "length": length,
+                "duplicate_of": duplicate_of,
+                "journal": journal,
+                "published": published,
+            }
+            for seq, rid, title, length, duplicate_of, journal, published in rows
+        ]
 
     # --- spans --------------------------------------------------------------------------------
 

@@ -49,12 +49,13 @@ def test_pragmas_and_tables_are_plain(tmp_path: Path) -> None:
         "0003_fts_without_positions",
         "0004_reviewer_position",
         "0005_team",
+        "0006_queue_index",
     ]
     store.close()
     # Reopening applies nothing twice.
     with Store(tmp_path / "reviewer.db") as again:
         count = again.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
-        assert count == 5
+        assert count == 6
 
 
 def test_an_older_database_is_migrated_and_keeps_its_spans(tmp_path: Path) -> None:

@@ -86,7 +86,9 @@ class LayersMixin:
 
     def row_counts(self: ReviewScreen, report_id: str) -> Counter[str]:
         """A queue row's counts: the reviewer's own, or every layer's when they show."""
-        layers = self.span_layers.get(report_id, {})
+        layers = self.span_layers.get(report_id)
+        if not layers:  # not counted yet (at start the counts come from a worker), or none
+            return Counter()
         if not self.others_visible(report_id):
             return Counter(layers.get(self.reviewer, ()))
         total: Counter[str] = Counter()
