@@ -36,6 +36,20 @@ def jsonl(path: Path, *records: dict | str) -> Path:
     return path
 
 
+def import_steps(store: Store, steps) -> list:
+    """Run each ``(paths, options)`` import in turn: what each said (its error, when it
+    stopped, then its summary line, details, errors and spans kept as they were)."""
+    results: list = []
+    for paths, options in steps:
+        try:
+            summary = import_paths(store, paths, reviewer="alice", **options)
+        except ImportStopped as exc:
+            summary = exc.summary
+            results.append(str(exc))
+        results.append((summary.line(), summary.details(), summary.errors, summary.kept_here))
+    return results
+
+
 def outcome(tmp: Path, monkeypatch, steps, *, general: bool) -> dict:
     """Every row and every summary the imports leave, with a clock that counts, through the
     fast path or (``general``) with it turned off."""
@@ -46,15 +60,8 @@ def outcome(tmp: Path, monkeypatch, steps, *, general: bool) -> dict:
     if general:
         monkeypatch.setattr(importer, "_all_plain", lambda spans: False)
     db = tmp / ("general.db" if general else "fast.db")
-    results = []
     with Store(db) as store:
-        for paths, options in steps:
-            try:
-                summary = import_paths(store, paths, reviewer="alice", **options)
-            except ImportStopped as exc:
-                summary = exc.summary
-                results.append(str(exc))
-            results.append((summary.line(), summary.details(), summary.errors))
+        results = import_steps(store, steps)
     monkeypatch.undo()
     conn = sqlite3.connect(db)
     tables = {

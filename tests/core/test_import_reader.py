@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from reviewer.core import importer
-from reviewer.core.importer import ImportStopped, import_paths
+from reviewer.core.importer import import_paths
 from reviewer.core.model import ReviewerError
 from reviewer.core.store import Store
-from tests.core.test_import_fastpath import PLAIN, TEXT, A, R, jsonl
+from tests.core.test_import_fastpath import PLAIN, TEXT, A, R, import_steps, jsonl
 
 TIMES = {"imported_at", "created_at", "updated_at", "added_at", "at"}
 
@@ -38,15 +38,8 @@ def outcome(tmp: Path, monkeypatch, steps, *, beside: bool, name: str = "") -> d
     monkeypatch.setattr(importer, "CONCURRENT_BYTES", 0 if beside else 10**15)
     monkeypatch.setattr(importer, "CHUNK_SPANS", 3)
     db = tmp / f"{name}{'beside' if beside else 'here'}.db"
-    results = []
     with Store(db) as store:
-        for paths, options in steps:
-            try:
-                summary = import_paths(store, paths, reviewer="alice", **options)
-            except ImportStopped as exc:
-                summary = exc.summary
-                results.append(str(exc))
-            results.append((summary.line(), summary.details(), summary.errors, summary.kept_here))
+        results = import_steps(store, steps)
     return {"results": results, **tables(db)}
 
 
