@@ -31,6 +31,10 @@ def main() -> None:
     try:
         read_for(job, emit)
     except ReviewerError as exc:
+        try:  # as it is, when it comes back whole (not every error class does)
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            exc = ReviewerError(str(exc))
         emit(exc)
 
 

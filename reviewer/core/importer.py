@@ -14,10 +14,12 @@ while two identical spans in one file are both kept.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import pickle
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -97,6 +99,11 @@ CONCURRENT_BYTES = 4_000_000
 CHUNK_SPANS = 20_000
 
 
+class ReaderFailed(ReviewerError):
+    """The reading process of a large file stopped without saying why (a crash, no memory):
+    the import stops, even with ``skip_invalid``, since the file itself may be fine."""
+
+
 @dataclass(frozen=True)
 class Chunk:
     """Reports and span rows read and not yet written: reports first, then their spans."""
@@ -114,6 +121,7 @@ class ReadJob:
     file: ImportFile
     options: ImportOptions
     summary: ImportSummary
+    labels_now: LabelSchema | None = None  # the importing store's labels (imported ones too)
     empty: bool = False
     chunk_spans: int = CHUNK_SPANS
 
@@ -133,6 +141,8 @@ def read_for(job: ReadJob, emit: Callable[[object], None]) -> None:
     """Read ``job.file`` as :meth:`_FileImport._read` does, in a reading process: each chunk
     of rows, then the :class:`ReadResult`, go to ``emit``."""
     with Store(job.db, labels=job.labels) as store:
+        if job.labels_now is not None:  # as the importing store knows them, not as read now
+            store.labels = job.labels_now
         reading = _FileImport(store, job.file, job.options, job.summary)
         reading.empty = job.empty
         with no_cyclic_gc():
@@ -279,7 +289,7 @@ def import_paths(
             with no_cyclic_gc():
                 _FileImport(store, file, options, summary).run()
         except ReviewerError as exc:
-            if not skip_invalid:  # earlier files are committed: the caller may say so
+            if not skip_invalid or isinstance(exc, ReaderFailed):  # earlier files are committed
                 raise ImportStopped(str(exc), summary) from None
             # A file that cannot be read at all (bad encoding, unreadable) is skipped whole.
             summary.skipped += 1
@@ -410,10 +420,15 @@ class _FileImport:
             raise
 
     def _large(self) -> bool:
+        """Whether to read this file in a process of its own: a large file, a database file
+        in WAL mode (where a reader is not blocked by this process's writing), and a Python
+        that can start another (not a frozen build)."""
         return (
             self.file.size >= CONCURRENT_BYTES
             and str(self.store.path) != ":memory:"
             and bool(sys.executable)
+            and not getattr(sys, "frozen", False)
+            and self.store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         )
 
     def _read(self, emit: Callable[[Chunk], None], chunk_spans: int = CHUNK_SPANS) -> None:
@@ -461,41 +476,54 @@ class _FileImport:
         hands back what the rest of :meth:`run` writes, and the summary. Its errors are raised
         here; an error here (or Ctrl-C) stops it before the transaction is rolled back."""
         job = ReadJob(self.store.path, self.store.schema, self.file, self.options, self.summary)
-        job = replace(job, empty=self.empty, chunk_spans=CHUNK_SPANS)
-        reader = subprocess.Popen(
-            [sys.executable, "-m", "reviewer.core.import_reader"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+        job = replace(job, labels_now=self.store.labels, empty=self.empty, chunk_spans=CHUNK_SPANS)
+        # The reader runs this process's copy of the package (not one the current folder or
+        # PYTHONPATH would find first), with this interpreter's flags. Its stderr goes to a
+        # file: a pipe nobody reads while it runs could fill and stall it.
+        root = str(Path(__file__).resolve().parents[2])
+        code = (
+            "import sys; sys.path.insert(0, sys.argv[1]); "
+            "import reviewer.core.import_reader as r; r.main()"
         )
-        assert reader.stdin is not None and reader.stdout is not None
-        try:
-            with reader.stdin:
-                pickle.dump(job, reader.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            while True:
-                try:
-                    item = pickle.load(reader.stdout)
-                except (EOFError, pickle.UnpicklingError):
-                    reader.wait()
-                    why = reader.stderr.read().decode(errors="replace").strip().splitlines()
-                    raise ReviewerError(
-                        f"{path_text(self.file.path)}: the reading process stopped "
-                        f"(exit code {reader.returncode}" + (f": {why[-1]}" if why else "") + ")"
-                    ) from None
-                if isinstance(item, Chunk):
-                    self._write(item)
-                elif isinstance(item, BaseException):
-                    raise item
-                else:
-                    self._adopt(item)
-                    break
-        finally:
-            if reader.poll() is None:
-                reader.kill()
-            reader.wait()
-            reader.stdout.close()
-            if reader.stderr:
-                reader.stderr.close()
+        flags = getattr(subprocess, "_args_from_interpreter_flags", list)()
+        with tempfile.TemporaryFile() as errors:
+            reader = subprocess.Popen(
+                [sys.executable, *flags, "-c", code, root],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+            )
+            assert reader.stdin is not None and reader.stdout is not None
+            try:
+                # A reader that stopped at once is said below, from what it left on stderr.
+                with contextlib.suppress(BrokenPipeError), reader.stdin:
+                    pickle.dump(job, reader.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                while True:
+                    try:
+                        item = pickle.load(reader.stdout)
+                    except Exception:  # it stopped, or wrote something else
+                        reader.kill()
+                        reader.wait()
+                        errors.seek(0)
+                        why = errors.read().decode(errors="replace").strip().splitlines()
+                        raise ReaderFailed(
+                            f"{path_text(self.file.path)}: the reading process stopped "
+                            f"(exit code {reader.returncode}"
+                            + (f": {why[-1]}" if why else "")
+                            + ")"
+                        ) from None
+                    if isinstance(item, Chunk):
+                        self._write(item)
+                    elif isinstance(item, BaseException):
+                        raise item
+                    else:
+                        self._adopt(item)
+                        break
+            finally:
+                if reader.poll() is None:
+                    reader.kill()
+                reader.wait()
+                reader.stdout.close()
 
     def _adopt(self, read: ReadResult) -> None:
         """What a reading process read besides the rows (see :meth:`_read_beside`)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reviewer.core import importer
-from reviewer.core.importer import import_paths
+from reviewer.core.importer import ImportStopped, import_paths
 from reviewer.core.model import ReviewerError
 from reviewer.core.store import Store
 from tests.core.test_import_fastpath import PLAIN, TEXT, A, R, import_steps, jsonl
@@ -183,3 +183,60 @@ def test_an_interrupted_import_stops_the_reader_and_rolls_back(tmp_path, monkeyp
         assert readers[0].returncode is not None  # stopped and waited for, not left running
         assert store.conn.execute("SELECT count(*) FROM reports").fetchone() == (0,)
         assert not store.conn.in_transaction
+
+
+def fake_reader(monkeypatch, tmp_path: Path, script: str) -> None:
+    """Start ``script`` instead of the reader (with the reader's pipes)."""
+    path = tmp_path / "fake_reader.py"
+    path.write_text(script)
+    real = subprocess.Popen
+    monkeypatch.setattr(
+        importer.subprocess, "Popen", lambda args, **kw: real([sys.executable, str(path)], **kw)
+    )
+
+
+def test_a_reader_that_floods_its_pipes_is_an_error_not_a_hang(tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "CONCURRENT_BYTES", 0)
+    path = jsonl(tmp_path / "a.jsonl", *records(2))
+    fake_reader(
+        monkeypatch,
+        tmp_path,
+        "import sys\nsys.stdin.buffer.read()\nsys.stderr.write('x' * 2_000_000 + '\\nlast words')\n"
+        "sys.stdout.write('not a pickle ' * 200_000)\n",
+    )
+    with Store(tmp_path / "r.db") as store, pytest.raises(ReviewerError) as caught:
+        import_paths(store, [path], reviewer="alice")
+    assert str(caught.value).startswith(f"{path}: the reading process stopped (exit code ")
+    assert str(caught.value).endswith(": last words)")
+
+
+def test_a_reader_that_stops_at_once_is_one_error_even_with_skip_invalid(tmp_path, monkeypatch):
+    # Enough reports imported before that the job (which carries their ids) fills the pipe.
+    many = [{"id": f"report-{i:06d}", "text": f"Report {i}."} for i in range(8000)]
+    first = jsonl(tmp_path / "first.jsonl", *many)
+    path = jsonl(tmp_path / "a.jsonl", *records(2))
+    with Store(tmp_path / "r.db") as store:
+        import_paths(store, [first], reviewer="alice")
+        monkeypatch.setattr(importer, "CONCURRENT_BYTES", 0)
+        fake_reader(monkeypatch, tmp_path, "import sys\nsys.exit('cannot start')\n")
+        with pytest.raises(ImportStopped) as caught:
+            import_paths(store, [path], reviewer="alice", skip_invalid=True)
+        assert (
+            str(caught.value) == f"{path}: the reading process stopped (exit code 1: cannot start)"
+        )
+        assert store.report_count() == 8000
+
+
+def test_the_reader_runs_this_copy_of_the_package_whatever_the_current_folder(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(importer, "CONCURRENT_BYTES", 0)
+    other = tmp_path / "elsewhere"
+    (other / "reviewer").mkdir(parents=True)
+    (other / "reviewer" / "__init__.py").write_text("raise SystemExit('the wrong reviewer')\n")
+    monkeypatch.chdir(other)
+    monkeypatch.setenv("PYTHONPATH", str(other))
+    path = jsonl(tmp_path / "a.jsonl", *records(2))
+    with Store(tmp_path / "r.db") as store:
+        summary = import_paths(store, [path], reviewer="alice")
+        assert summary.reports == 8 and store.report_count() == 8
