@@ -1,11 +1,11 @@
 """The reading process of a large import (see ``_FileImport._read_beside`` in the importer).
 
-Run as ``python -m reviewer.core.import_reader`` by the importing process, which holds the
-database's write lock: it reads a pickled ``ReadJob`` from stdin, reads and checks the file as
-the importer would in its own process, and writes pickled chunks of rows, then the
-``ReadResult`` (or the ``ReviewerError`` that stopped it) to stdout. It writes nothing to the
-database. Anything else that goes wrong ends it with a message on stderr, which the importing
-process turns into one error line.
+Started by the importing process (with its interpreter, its flags and its copy of this
+package first on ``sys.path``), which holds the database's write lock: it reads a pickled
+``ReadJob`` from stdin, reads and checks the file as the importer would in its own process,
+and writes pickled chunks of rows, then the ``ReadResult`` (or the ``ReviewerError`` that
+stopped it) to stdout. It writes nothing to the database. Anything else that goes wrong ends
+it with a message on stderr, which the importing process turns into one error line.
 """
 
 from __future__ import annotations

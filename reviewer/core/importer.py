@@ -117,13 +117,13 @@ class ReadJob:
     """What a reading process needs to read a file as this process would."""
 
     db: Path
-    labels: LabelSchema
+    schema: LabelSchema  # the importing store's schema, to open the database with
+    labels: LabelSchema  # and its labels as it knows them (the schema and imported ones)
     file: ImportFile
     options: ImportOptions
     summary: ImportSummary
-    labels_now: LabelSchema | None = None  # the importing store's labels (imported ones too)
-    empty: bool = False
-    chunk_spans: int = CHUNK_SPANS
+    empty: bool
+    chunk_spans: int
 
 
 @dataclass(frozen=True)
@@ -140,9 +140,8 @@ class ReadResult:
 def read_for(job: ReadJob, emit: Callable[[object], None]) -> None:
     """Read ``job.file`` as :meth:`_FileImport._read` does, in a reading process: each chunk
     of rows, then the :class:`ReadResult`, go to ``emit``."""
-    with Store(job.db, labels=job.labels) as store:
-        if job.labels_now is not None:  # as the importing store knows them, not as read now
-            store.labels = job.labels_now
+    with Store(job.db, labels=job.schema) as store:
+        store.labels = job.labels  # as the importing store knows them, not as read now
         reading = _FileImport(store, job.file, job.options, job.summary)
         reading.empty = job.empty
         with no_cyclic_gc():
@@ -475,8 +474,17 @@ class _FileImport:
         (this process holds the write lock); it reads exactly as :meth:`_read` does here, then
         hands back what the rest of :meth:`run` writes, and the summary. Its errors are raised
         here; an error here (or Ctrl-C) stops it before the transaction is rolled back."""
-        job = ReadJob(self.store.path, self.store.schema, self.file, self.options, self.summary)
-        job = replace(job, labels_now=self.store.labels, empty=self.empty, chunk_spans=CHUNK_SPANS)
+        store = self.store
+        job = ReadJob(
+            store.path,
+            store.schema,
+            store.labels,
+            self.file,
+            self.options,
+            self.summary,
+            self.empty,
+            CHUNK_SPANS,
+        )
         # The reader runs this process's copy of the package (not one the current folder or
         # PYTHONPATH would find first), with this interpreter's flags. Its stderr goes to a
         # file: a pipe nobody reads while it runs could fill and stall it.

@@ -310,17 +310,13 @@ class Store:
             "SELECT seq, id, title, length, duplicate_of, journal, published FROM reports "
             "ORDER BY seq"
         ).fetchall()
-        untitled = [row[0] for row in rows if not row[2]]
-        heads: dict[int, str] = {}
-        for i in range(0, len(untitled), 500):
-            chunk = untitled[i : i + 500]
-            heads.update(
-                self.conn.execute(
-                    "SELECT seq, substr(text, 1, 200) FROM reports "
-                    f"WHERE seq IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
+        # The untitled ones found in that index too, and only their texts read.
+        heads: dict[int, str] = dict(
+            self.conn.execute(
+                "SELECT seq, substr(text, 1, 200) FROM reports "
+                "WHERE seq IN (SELECT seq FROM reports WHERE title = '')"
             )
+        )
         return [
             {
                 "id": rid,
