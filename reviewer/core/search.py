@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain, groupby, repeat
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -95,8 +96,9 @@ _EXAMPLES = {"label": "drug", "reviewer": "alice", "status": "done"}
 
 
 class SpanRef(NamedTuple):
-    """What the index keeps of a span (a ``Span`` also has these fields): cheap to make for
-    200,000 rows read straight from SQLite."""
+    """A span as the index hands it out (a ``Span`` also has these fields). Inside, the index
+    keeps the same fields as plain tuples, as SQLite gives them: making 200,000 of these
+    costs more than the rest of the build."""
 
     id: str
     report_id: str
@@ -107,33 +109,71 @@ class SpanRef(NamedTuple):
     reviewer: str
 
 
+Row = tuple  # (id, report_id, start, end, label, text, reviewer): a SpanRef's fields, in order
+
+_ID, _REPORT, _LABEL, _TEXT, _REVIEWER = (
+    itemgetter(SpanRef._fields.index(name))
+    for name in ("id", "report_id", "label", "text", "reviewer")
+)
+_IN_REPORT_ORDER = itemgetter(
+    *(SpanRef._fields.index(name) for name in ("report_id", "start", "reviewer"))
+)
+
+
+def _row(span: Span | SpanRef) -> Row:
+    if isinstance(span, tuple):
+        return span
+    return (span.id, span.report_id, span.start, span.end, span.label, span.text, span.reviewer)
+
+
+def _refs(rows: Iterable[Row]) -> Iterator[SpanRef]:
+    return map(tuple.__new__, repeat(SpanRef), rows)
+
+
 @dataclass
 class Group:
     """The spans whose text folds to one key, with running counts (kept as spans come and
     go, so that a hit on a group of 40,000 spans costs no more than one on a group of 4)."""
 
     key: str
-    spans: dict[str, SpanRef] = field(default_factory=dict)
+    spans: dict[str, Row] = field(default_factory=dict)  # span id -> its fields
     labels: Counter[str] = field(default_factory=Counter)
     reviewers: Counter[str] = field(default_factory=Counter)
     reports: Counter[str] = field(default_factory=Counter)
     spellings: Counter[str] = field(default_factory=Counter)
 
-    def add(self, span: SpanRef) -> None:
-        self.spans[span.id] = span
-        self._count(span, 1)
+    @classmethod
+    def of(cls, key: str, spellings: list[tuple[str, list[Row]]]) -> Group:
+        """A group made at once from its spellings, each with its spans (counted in C: one
+        update per span would cost several times more)."""
+        rows = spellings[0][1] if len(spellings) == 1 else [r for _, rs in spellings for r in rs]
+        return cls(
+            key,
+            dict(zip(map(_ID, rows), rows, strict=True)),
+            Counter(map(_LABEL, rows)),
+            Counter(map(_REVIEWER, rows)),
+            Counter(map(_REPORT, rows)),
+            Counter({text: len(rs) for text, rs in spellings}),
+        )
 
-    def remove(self, span_id: str) -> None:
-        span = self.spans.pop(span_id, None)
-        if span is not None:
-            self._count(span, -1)
+    def add(self, row: Row) -> None:
+        self.remove(row[0])
+        self.spans[row[0]] = row
+        self._count(row, 1)
 
-    def _count(self, span: SpanRef, n: int) -> None:
+    def remove(self, span_id: str) -> bool:
+        row = self.spans.pop(span_id, None)
+        if row is None:
+            return False
+        self._count(row, -1)
+        return True
+
+    def _count(self, row: Row, n: int) -> None:
         for counter, value in (
-            (self.labels, span.label),
-            (self.reviewers, span.reviewer),
-            (self.reports, span.report_id),
-            (self.spellings, span.text),
+            (self.labels, _LABEL(row)),
+            (self.reviewers, _REVIEWER(row)),
+            (self.reports, _REPORT(row)),
+            (self.spellings, _TEXT(row)),
         ):
             counter[value] += n
             if counter[value] <= 0:
@@ -149,7 +189,9 @@ class SpanHit:
     """A group of spans that matched: its counts, and its spans (those that passed the
     filters) in report order, sorted only when asked for."""
 
-    def __init__(self, group: Group, score: float, chosen: list[SpanRef] | None = None) -> None:
+    def __init__(
+        self, group: Group, score: float, chosen: list[Row] | list[SpanRef] | None = None
+    ) -> None:
         self.key = group.key
         self.score = score
         self._group = group
@@ -163,10 +205,10 @@ class SpanHit:
             self.report_count = len(group.reports)
             self.count = len(group.spans)
         else:
-            self.text = Counter(s.text for s in chosen).most_common(1)[0][0]
-            self.labels = Counter(s.label for s in chosen)
-            self._reviewers = {s.reviewer for s in chosen}
-            self._reports = {s.report_id for s in chosen}
+            self.text = Counter(map(_TEXT, chosen)).most_common(1)[0][0]
+            self.labels = Counter(map(_LABEL, chosen))
+            self._reviewers = set(map(_REVIEWER, chosen))
+            self._reports = set(map(_REPORT, chosen))
             self.report_count = len(self._reports)
             self.count = len(chosen)
 
@@ -179,78 +221,68 @@ class SpanHit:
         """The reports, sorted (when asked: a group can span 100,000 reports)."""
         return sorted(self._reports)
 
+    def _rows(self) -> Iterable[Row]:
+        return self._chosen if self._chosen is not None else self._group.spans.values()
+
     def first(self, n: int) -> list[SpanRef]:
         """The first ``n`` spans in report order, without sorting a large group whole."""
         if self._sorted is not None or self.count <= n:
             return list(self.spans[:n])
-        spans = self._chosen if self._chosen is not None else self._group.spans.values()
-        return heapq.nsmallest(n, spans, key=lambda s: (s.report_id, s.start, s.reviewer))
+        return list(_refs(heapq.nsmallest(n, self._rows(), key=_IN_REPORT_ORDER)))
 
     @property
     def spans(self) -> tuple[SpanRef, ...]:
         if self._sorted is None:
-            spans = self._chosen if self._chosen is not None else self._group.spans.values()
-            self._sorted = tuple(sorted(spans, key=lambda s: (s.report_id, s.start, s.reviewer)))
+            self._sorted = tuple(_refs(sorted(self._rows(), key=_IN_REPORT_ORDER)))
         return self._sorted
-
-
-_ID, _LABEL, _REVIEWER, _REPORT, _TEXT = (
-    itemgetter(SpanRef._fields.index(name))
-    for name in ("id", "label", "reviewer", "report_id", "text")
-)
-
-
-def _ref(span: Span) -> SpanRef:
-    return SpanRef(
-        span.id, span.report_id, span.start, span.end, span.label, span.text, span.reviewer
-    )
 
 
 class SpanIndex:
     """Distinct span texts with their spans; built once, updated in place on each change."""
 
-    def __init__(self, spans: Iterable[Span | SpanRef] = (), statuses: dict | None = None) -> None:
+    def __init__(
+        self, spans: Iterable[Span | SpanRef | Row] = (), statuses: dict | None = None
+    ) -> None:
         self._groups: dict[str, Group] = {}
         self._keys: list[str] = []  # choices for rapidfuzz; a key whose group empties stays
-        self._where: dict[str, str] = {}  # span id -> key
         self._empty = 0  # keys whose group is empty
+        self._size = 0  # spans
         # (report id, reviewer) -> status, for status: filters
         self.statuses: dict[tuple[str, str], Status] = dict(statuses or {})
-        self._bulk(spans)
+        self._bulk(map(_row, spans))
 
-    def _bulk(self, spans: Iterable[Span | SpanRef]) -> None:
-        """Build from many spans at once: spans are grouped by their exact text first (a
-        list append each), each distinct text folded once, and each group counted in one go
-        (a Counter over a list runs in C; one update per span would not). Span ids are
-        unique, as in the store."""
-        by_text: dict[str, list[SpanRef]] = {}
-        for span in spans:
-            ref = span if isinstance(span, SpanRef) else _ref(span)
-            members = by_text.get(ref.text)
+    @classmethod
+    def of_rows(cls, rows: Iterable[Row], statuses: dict | None = None) -> SpanIndex:
+        """An index of spans given as rows of their fields, best in text order (as
+        ``index_store`` reads them)."""
+        index = cls((), statuses)
+        index._bulk(rows)
+        return index
+
+    def _bulk(self, rows: Iterable[Row]) -> None:
+        """Build from many spans at once: they are grouped by their exact text first, each
+        distinct text folded once, and each group counted in one go. Rows in text order
+        (as ``index_store`` reads them) are grouped in C; span ids are unique, as in the
+        store."""
+        by_text: dict[str, list[Row]] = {}
+        for text, rows_of in groupby(rows, _TEXT):
+            members = by_text.get(text)
             if members is None:
-                by_text[ref.text] = [ref]
-            else:
-                members.append(ref)
-        grouped: dict[str, list[SpanRef]] = {}
-        for text, refs in by_text.items():
+                by_text[text] = list(rows_of)
+            else:  # not in text order
+                members.extend(rows_of)
+        grouped: dict[str, list[tuple[str, list[Row]]]] = {}
+        for text, members in by_text.items():
             key = fold(text)
             if key:
-                grouped.setdefault(key, []).extend(refs)
-        for key, refs in grouped.items():
-            ids = list(map(_ID, refs))
-            self._groups[key] = Group(
-                key,
-                dict(zip(ids, refs, strict=True)),
-                Counter(map(_LABEL, refs)),
-                Counter(map(_REVIEWER, refs)),
-                Counter(map(_REPORT, refs)),
-                Counter(map(_TEXT, refs)),
-            )
+                grouped.setdefault(key, []).append((text, members))
+        for key, spellings in grouped.items():
+            group = self._groups[key] = Group.of(key, spellings)
             self._keys.append(key)
-            self._where.update(dict.fromkeys(ids, key))
+            self._size += len(group.spans)
 
     def __len__(self) -> int:
-        return len(self._where)
+        return self._size
 
     @property
     def distinct(self) -> int:
@@ -259,8 +291,8 @@ class SpanIndex:
     # --- keeping it current -------------------------------------------------------------------
 
     def add(self, span: Span | SpanRef) -> None:
-        if span.id in self._where:
-            self.remove(span.id)
+        """Index a span (one already indexed under another text is removed first by
+        ``apply``, which knows its text before the change)."""
         key = fold(span.text)
         if not key:
             return
@@ -270,28 +302,21 @@ class SpanIndex:
             self._keys.append(key)
         elif not group.spans:
             self._empty -= 1
-        ref = (
-            span
-            if isinstance(span, SpanRef)
-            else SpanRef(
-                span.id, span.report_id, span.start, span.end, span.label, span.text, span.reviewer
-            )
-        )
-        group.add(ref)
-        self._where[span.id] = key
+        size = len(group.spans)
+        group.add(_row(span))
+        self._size += len(group.spans) - size
 
-    def remove(self, span_id: str) -> None:
-        key = self._where.pop(span_id, None)
-        if key is not None:
-            group = self._groups[key]
-            group.remove(span_id)
+    def remove(self, span: Span | SpanRef) -> None:
+        group = self._groups.get(fold(span.text))
+        if group is not None and group.remove(span.id):
+            self._size -= 1
             if not group.spans:
                 self._empty += 1
 
     def apply(self, before: Span | None, after: Span | None) -> None:
         """One change from the store's log: a span added, changed or removed."""
         if before is not None:
-            self.remove(before.id)
+            self.remove(before)
         if after is not None:
             self.add(after)
 
@@ -300,13 +325,13 @@ class SpanIndex:
 
     # --- searching ----------------------------------------------------------------------------
 
-    def _passes(self, span: Span, query: Query) -> bool:
-        if query.label is not None and span.label != query.label:
+    def _passes(self, row: Row, query: Query) -> bool:
+        if query.label is not None and _LABEL(row) != query.label:
             return False
-        if query.reviewer is not None and span.reviewer != query.reviewer:
+        if query.reviewer is not None and _REVIEWER(row) != query.reviewer:
             return False
         if query.status is not None:
-            status = self.statuses.get((span.report_id, span.reviewer), Status.TODO)
+            status = self.statuses.get((_REPORT(row), _REVIEWER(row)), Status.TODO)
             if status is not query.status:
                 return False
         return True
@@ -537,12 +562,16 @@ class Cancelled(Exception):
     """Building an index stopped because its caller asked (the app is closing)."""
 
 
-def _rows(cursor, cancelled: Callable[[], bool] | None, size: int = 5000) -> Iterator[tuple]:
-    """A cursor's rows, asking ``cancelled`` between batches."""
+def _batches(cursor, cancelled: Callable[[], bool] | None, size: int) -> Iterator[list[tuple]]:
     while batch := cursor.fetchmany(size):
         if cancelled is not None and cancelled():
             raise Cancelled
-        yield from batch
+        yield batch
+
+
+def _rows(cursor, cancelled: Callable[[], bool] | None, size: int = 5000) -> Iterator[tuple]:
+    """A cursor's rows, asking ``cancelled`` between batches."""
+    return chain.from_iterable(_batches(cursor, cancelled, size))
 
 
 def index_store(store, cancelled: Callable[[], bool] | None = None) -> SpanIndex:
@@ -560,7 +589,7 @@ def index_store(store, cancelled: Callable[[], bool] | None = None) -> SpanIndex
         "SELECT id, report_id, start_char, end_char, label, text, reviewer FROM spans ORDER BY text"
     )
     with no_cyclic_gc():
-        return SpanIndex(map(SpanRef._make, _rows(rows, cancelled)), statuses)
+        return SpanIndex.of_rows(_rows(rows, cancelled), statuses)
 
 
 def vocabulary_of(store, cancelled: Callable[[], bool] | None = None) -> Vocabulary:
