@@ -74,6 +74,25 @@ class Change:
         return span.report_id
 
 
+def applied(spans: list[Span], changes: Iterable[Change], report_id: str) -> list[Span]:
+    """One report's spans, as ``Store.spans`` lists them, after ``changes`` (those of other
+    reports are passed over): what reading them again would give, without the read. A
+    change is a delete and an insert, so a changed span goes after others in the same
+    place, as its new row does."""
+    by_id = {span.id: span for span in spans}
+    for change in changes:
+        if change.before is not None and change.before.report_id == report_id:
+            by_id.pop(change.before.id, None)
+        if change.after is not None and change.after.report_id == report_id:
+            by_id.pop(change.after.id, None)
+            by_id[change.after.id] = change.after
+    return sorted(by_id.values(), key=_place)
+
+
+def _place(span: Span) -> tuple[int, int]:
+    return span.start, span.end
+
+
 @dataclass(frozen=True)
 class ActionResult:
     """What an action, undo or redo did: its log id and the spans it changed."""
@@ -347,7 +366,11 @@ class Store:
     ) -> list[Span]:
         """Spans in document order, optionally only one report's, reviewer's or label's."""
         where, params = where_clause(report_id=report_id, reviewer=reviewer, label=label)
-        sql = f"SELECT {SPAN_COLUMNS} FROM spans {where} ORDER BY report_id, start_char, end_char"
+        # Spans in the same place, in the order they were written (a change writes anew).
+        sql = (
+            f"SELECT {SPAN_COLUMNS} FROM spans {where} "
+            "ORDER BY report_id, start_char, end_char, rowid"
+        )
         return [span_from_row(row) for row in self.conn.execute(sql, params)]
 
     def span_counts(self, reviewer: str | None = None) -> dict[str, Counter[str]]:

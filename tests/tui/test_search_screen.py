@@ -90,9 +90,13 @@ async def test_tagging_every_untagged_place_from_text_search_is_one_undo(store: 
         assert all(s.label == "diagnosis" and s.text.casefold() == "lupus" for s in mine)
         marked = rows(screen, "#hits")
         assert sum("✓ yours" in row for row in marked) == places  # typo neighbours left alone
+        review = app.review_screen  # the open report's spans follow, without a read
+        assert review.all_spans == store.spans(review.report.id)
+        assert any(s.reviewer == "carol" for s in review.all_spans)
         await pilot.press("escape", "u")  # one undo on the review screen takes them all back
         await pilot.pause()
         assert store.spans(reviewer="carol") == []
+        assert review.all_spans == store.spans(review.report.id)
         # The index followed: the spans are gone from span search too.
         assert not [h for h in app.span_index.search("lupus", 50) if "carol" in h.reviewers]
 

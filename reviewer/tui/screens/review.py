@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -25,7 +26,7 @@ from textual.worker import get_current_worker
 
 from reviewer.core.changes import layer_counts
 from reviewer.core.model import Report, ReviewerError, Span, Status, display_title
-from reviewer.core.store import ActionResult, Store
+from reviewer.core.store import ActionResult, Change, Store, applied
 from reviewer.core.text import find_all, one_line
 from reviewer.tui.screens.editing import EditingMixin
 from reviewer.tui.screens.layers import LayersMixin
@@ -331,10 +332,15 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
         self._leave_report()
         self._remember()
 
-    def _reload(self, select: Span | None = None) -> None:
-        """Read the current report's spans again after a change and repaint."""
+    def _reload(self, select: Span | None = None, changes: Iterable[Change] | None = None) -> None:
+        """Show the current report's spans after a change and repaint: the ``changes`` an
+        action just committed are applied to the spans held (as the store orders them:
+        by place, then as written), anything else reads them again."""
         assert self.report is not None
-        self.all_spans = self.store.spans(self.report.id)
+        if changes is None:
+            self.all_spans = self.store.spans(self.report.id)
+        else:
+            self.all_spans = applied(self.all_spans, changes, self.report.id)
         self.spans = self.shown_spans(self.all_spans)
         self.view.set_spans(self.spans, self.reviewer)
         if select is not None:
@@ -629,7 +635,7 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
 
     def after_change(self, result: ActionResult, message: str, select: Span | None) -> None:
         self.app.index_change(result)
-        self._reload(select)
+        self._reload(select, result.changes)
         self.recount(
             {c.report_id for c in result.changes} - {self.report.id if self.report else None}
         )
@@ -644,7 +650,7 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
         current = self.report.id if self.report else None
         touched = {c.report_id for c in result.changes}
         if current in touched:
-            self._reload()
+            self._reload(changes=result.changes)
         self.recount(touched - {current})
         self._saved(f"{n} span{'s' * (n != 1)} changed")
 

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.geometry import Offset
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
@@ -25,6 +26,7 @@ from reviewer.core.words import Words, hint_labels
 _OVERLAP = Style(underline=True, bold=True)
 _HINT = Style(color="#000000", bgcolor="#ffd75f", bold=True)
 _HINT_DONE = Style(color="#808080", bgcolor="#ffd75f")
+_REPAINT_ALL = 50  # spans changed at once above which every line is painted again
 
 
 class ReportView(TextArea):
@@ -83,6 +85,10 @@ class ReportView(TextArea):
         self.reviewer = ""
         self._spans: list[Span] = []
         self._painted: dict[int, Text] = {}  # line index -> the line with spans and hints
+        # line index -> (its wrap offsets, whether it has tabs, its rows painted): _render_line
+        self._sections: dict[int, tuple[list[int], bool, dict[int, Text]]] = {}
+        # line index -> (row in it, width, base style) -> the row drawn (no cursor or selection)
+        self._strips: dict[int, dict[tuple, Strip]] = {}
         self._span_starts: list[int] = []
         self._longest = 0
         self.counting = False
@@ -105,20 +111,37 @@ class ReportView(TextArea):
         self.extend = False
         self._end_hints()
         self.load_text(text)
-        self._painted.clear()
+        self._forget_paint()
         self.place(min(max(cursor, 0), len(text)))
         if cursor == 0:
             self.scroll_home(animate=False)
 
     def set_spans(self, spans: list[Span], reviewer: str | None = None) -> None:
-        """Repaint with another set of spans (the text is unchanged)."""
-        if reviewer is not None:
-            self.reviewer = reviewer
-        self._set_spans(spans)
-        self._repaint()
+        """Repaint with another set of spans (the text is unchanged): only the lines that
+        a span added, changed or removed lies on are painted again."""
+        if reviewer is not None and reviewer != self.reviewer:
+            self.reviewer = reviewer  # own spans and others' are painted differently
+            self._set_spans(spans)
+            self._repaint()
+            return
+        changed = set(self._spans).symmetric_difference(spans)
+        self._set_spans(spans, forget=False)
+        if len(changed) > _REPAINT_ALL:
+            self._forget_paint()
+        else:
+            location = self.document.get_location_from_index
+            for span in changed:
+                (top, left), (bottom, right) = location(span.start), location(span.end)
+                for line in range(top, bottom + 1):
+                    self._forget_columns(
+                        line, left if line == top else 0, right if line == bottom else None
+                    )
+        self.notify_style_update()
+        self.refresh()
 
-    def _set_spans(self, spans: list[Span]) -> None:
-        self._painted.clear()
+    def _set_spans(self, spans: list[Span], *, forget: bool = True) -> None:
+        if forget:
+            self._forget_paint()
         self._spans = sorted(spans, key=lambda s: (s.start, -s.end))
         self._span_starts = [s.start for s in self._spans]
         self._longest = max((s.end - s.start for s in self._spans), default=0)
@@ -313,11 +336,33 @@ class ReportView(TextArea):
         await self.app.run_action(active.binding.action, active.node)
 
     def _repaint(self) -> None:
-        self._painted.clear()
+        self._forget_paint()
         self.notify_style_update()
         self.refresh()
 
     # --- painting -----------------------------------------------------------------------------
+
+    def _forget_paint(self) -> None:
+        self._painted.clear()
+        self._sections.clear()
+        self._strips.clear()
+
+    def _forget_columns(self, line_index: int, first: int, last: int | None) -> None:
+        """Paint columns ``first`` to ``last`` (the end by default) of a line again: the
+        rows of it they lie on, not the rest of a long paragraph."""
+        self._painted.pop(line_index, None)
+        cut = self._sections.get(line_index)
+        if cut is None:
+            return
+        offsets, _, painted = cut
+        drawn = self._strips.get(line_index, {})
+        starts = [0, *offsets]
+        for row, start in enumerate(starts):
+            end = starts[row + 1] if row + 1 < len(starts) else None
+            if (last is None or start < last) and (end is None or first < end):
+                painted.pop(row, None)
+                for key in [k for k in drawn if k[0] == row]:
+                    del drawn[key]
 
     def get_line(self, line_index: int) -> Text:
         # The TextArea asks for a line once per screen row it fills, so a long paragraph is
@@ -329,9 +374,114 @@ class ReportView(TextArea):
             self._painted[line_index] = painted
         return painted.copy()
 
-    def _paint(self, line_index: int) -> Text:
-        line = super().get_line(line_index)
-        start = self.document.get_index_from_location((line_index, 0))
+    def _render_line(self, y: int) -> Strip:
+        """One screen row, as ``TextArea`` draws it for a read-only, soft-wrapped area
+        without line numbers or syntax highlighting, but cutting each paragraph into its
+        wrapped rows once per paint rather than once per row: TextArea re-divides a whole
+        paragraph for every row it draws, and a 30,000-character paragraph made a repaint
+        cost hundreds of milliseconds. Anything else (tabs, line numbers, hard wrap) is
+        drawn by TextArea itself. ``test_report_view_render`` holds the two to the same
+        cells and styles."""
+        wrapped = self.wrapped_document
+        row = y + self.scroll_offset.y
+        if (
+            not self.soft_wrap
+            or self.show_line_numbers
+            or self.highlight_cursor_line
+            or self.suggestion
+            or not 0 <= row < wrapped.height
+        ):
+            return super()._render_line(y)
+        line_index, section_index = wrapped._offset_to_line_info[row]
+        cut = self._section(line_index, section_index)
+        if cut is None:
+            return super()._render_line(y)
+        first, section = cut
+        last = first + len(section)  # (the last row: and the cursor's space)
+        theme = self._theme
+        start, end = self.selection
+        cursor_row, cursor_column = end
+        (top_row, top_column), (bottom_row, bottom_column) = sorted(self.selection)
+        bracket = self._matching_bracket_location
+        brackets = (
+            self._has_cursor and self.match_cursor_bracket and bracket is not None and start == end
+        )
+        width = self.scrollable_content_region.size.width - self.gutter_width
+        plain = (  # nothing but spans on this row: drawn once per paint, not per cursor move
+            cursor_row != line_index
+            and not (start != end and top_row <= line_index <= bottom_row)
+            and not (brackets and bracket is not None and bracket[0] == line_index)
+        )
+        base = theme.base_style if theme and theme.base_style is not None else self.rich_style
+        drawn = self._strips.setdefault(line_index, {})
+        key = (section_index, width, base)
+        if plain and (strip := drawn.get(key)) is not None:
+            return strip
+        line = section.copy()
+
+        def stylize(style: Style | None, start: int, end: int) -> None:
+            a, b = max(start, first), min(end, last)
+            if style is not None and a < b:
+                line.stylize(style, a - first, b - first)
+
+        if start != end and top_row <= line_index <= bottom_row and theme:
+            style = theme.selection_style
+            length = len(self.document[line_index])
+            if style is not None and length == 0 and line_index != cursor_row:
+                line.plain = "▌"  # an empty line in the selection, as TextArea marks it
+                line.stylize(Style(color=style.bgcolor))
+            else:
+                stylize(
+                    style,
+                    top_column if line_index == top_row else 0,
+                    bottom_column if line_index == bottom_row else length,
+                )
+        if cursor_row == line_index:
+            if brackets and theme:
+                stylize(theme.bracket_matching_style, cursor_column, cursor_column + 1)
+            if self._draw_cursor and theme:
+                stylize(theme.cursor_style, cursor_column, cursor_column + 1)
+        if brackets and theme and bracket is not None and bracket[0] == line_index:
+            stylize(theme.bracket_matching_style, bracket[1], bracket[1] + 1)
+        strip = Strip(line.render(self.app.console), cell_length=line.cell_len)
+        strip = strip.extend_cell_length(width, theme.base_style if theme else None)
+        strip = strip.apply_style(base)
+        if plain:
+            drawn[key] = strip
+        return strip
+
+    def _section(self, line_index: int, section_index: int) -> tuple[int, Text] | None:
+        """Row ``section_index`` of a line as wrapped, painted (the last row one space longer,
+        for the cursor past the end), and the column it starts at; painted on its own, so a
+        paragraph of 30,000 characters costs only its rows on screen. Kept until the wrap or
+        the paint changes; ``None`` for a line with tabs (TextArea draws those)."""
+        offsets = self.wrapped_document.get_offsets(line_index)
+        cut = self._sections.get(line_index)
+        if cut is None or cut[0] != offsets:
+            self._strips.pop(line_index, None)  # drawn from the old cut
+            text = self.document[line_index]
+            cut = self._sections[line_index] = (list(offsets), "\t" in text, {})
+        offsets, tabs, painted = cut
+        if tabs:
+            return None
+        first = offsets[section_index - 1] if section_index else 0
+        section = painted.get(section_index)
+        if section is None:
+            length = len(self.document[line_index])
+            last = offsets[section_index] if section_index < len(offsets) else length
+            section = self._paint(line_index, first, last)
+            if last >= length:
+                section.set_length(len(section) + 1)
+            painted[section_index] = section
+        return first, section
+
+    def _paint(self, line_index: int, first: int = 0, last: int | None = None) -> Text:
+        """Columns ``first`` to ``last`` of a line (all of it by default) with its spans and
+        jump hints."""
+        text = self.document[line_index]
+        last = len(text) if last is None else min(last, len(text))
+        line = Text(text[first:last], end="", no_wrap=True)
+        start = self.document.get_index_from_location((line_index, 0)) + first
         end = start + len(line.plain)
         covered: list[tuple[int, int]] = []
         lo = bisect_left(self._span_starts, start - self._longest)
@@ -366,11 +516,12 @@ class ReportView(TextArea):
         plain = list(line.plain)
         marks: list[tuple[int, int, Style]] = []
         for label, target in self.hints.items():
-            if not (start <= target < end) or not label.startswith(self.hint_typed):
+            # (a label begun on the row before may end on this one)
+            if not (start - len(label) < target < end) or not label.startswith(self.hint_typed):
                 continue
             col = target - start
             for i, ch in enumerate(label):
-                if col + i < len(plain) and plain[col + i] != "\t":
+                if 0 <= col + i < len(plain) and plain[col + i] != "\t":
                     plain[col + i] = ch
                     done = i < len(self.hint_typed)
                     marks.append((col + i, col + i + 1, _HINT_DONE if done else _HINT))
