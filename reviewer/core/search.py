@@ -156,10 +156,12 @@ class Group:
             Counter({text: len(rs) for text, rs in spellings}),
         )
 
-    def add(self, row: Row) -> None:
-        self.remove(row[0])
+    def add(self, row: Row) -> bool:
+        """Add or replace a span; ``True`` if it was not here."""
+        replaced = self.remove(row[0])
         self.spans[row[0]] = row
         self._count(row, 1)
+        return not replaced
 
     def remove(self, span_id: str) -> bool:
         row = self.spans.pop(span_id, None)
@@ -302,9 +304,8 @@ class SpanIndex:
             self._keys.append(key)
         elif not group.spans:
             self._empty -= 1
-        size = len(group.spans)
-        group.add(_row(span))
-        self._size += len(group.spans) - size
+        if group.add(_row(span)):
+            self._size += 1
 
     def remove(self, span: Span | SpanRef) -> None:
         group = self._groups.get(fold(span.text))

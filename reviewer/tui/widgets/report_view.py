@@ -85,10 +85,10 @@ class ReportView(TextArea):
         self.reviewer = ""
         self._spans: list[Span] = []
         self._painted: dict[int, Text] = {}  # line index -> the line with spans and hints
-        # line index -> (its wrap offsets, whether it has tabs, its rows painted): _render_line
-        self._sections: dict[int, tuple[list[int], bool, dict[int, Text]]] = {}
-        # line index -> (row in it, width, base style) -> the row drawn (no cursor or selection)
-        self._strips: dict[int, dict[tuple, Strip]] = {}
+        # line index -> its wrap offsets, whether it has tabs, its rows painted (row -> Text)
+        # and drawn without cursor or selection ((row, width, base style) -> Strip); kept
+        # for _render_line until the wrap or the paint changes
+        self._sections: dict[int, tuple[list[int], bool, dict[int, Text], dict[tuple, Strip]]] = {}
         self._span_starts: list[int] = []
         self._longest = 0
         self.counting = False
@@ -345,7 +345,6 @@ class ReportView(TextArea):
     def _forget_paint(self) -> None:
         self._painted.clear()
         self._sections.clear()
-        self._strips.clear()
 
     def _forget_columns(self, line_index: int, first: int, last: int | None) -> None:
         """Paint columns ``first`` to ``last`` (the end by default) of a line again: the
@@ -354,8 +353,7 @@ class ReportView(TextArea):
         cut = self._sections.get(line_index)
         if cut is None:
             return
-        offsets, _, painted = cut
-        drawn = self._strips.get(line_index, {})
+        offsets, _, painted, drawn = cut
         starts = [0, *offsets]
         for row, start in enumerate(starts):
             end = starts[row + 1] if row + 1 < len(starts) else None
@@ -396,7 +394,7 @@ class ReportView(TextArea):
         cut = self._section(line_index, section_index)
         if cut is None:
             return super()._render_line(y)
-        first, section = cut
+        first, section, drawn = cut
         last = first + len(section)  # (the last row: and the cursor's space)
         theme = self._theme
         start, end = self.selection
@@ -413,7 +411,6 @@ class ReportView(TextArea):
             and not (brackets and bracket is not None and bracket[0] == line_index)
         )
         base = theme.base_style if theme and theme.base_style is not None else self.rich_style
-        drawn = self._strips.setdefault(line_index, {})
         key = (section_index, width, base)
         if plain and (strip := drawn.get(key)) is not None:
             return strip
@@ -450,18 +447,20 @@ class ReportView(TextArea):
             drawn[key] = strip
         return strip
 
-    def _section(self, line_index: int, section_index: int) -> tuple[int, Text] | None:
-        """Row ``section_index`` of a line as wrapped, painted (the last row one space longer,
-        for the cursor past the end), and the column it starts at; painted on its own, so a
-        paragraph of 30,000 characters costs only its rows on screen. Kept until the wrap or
-        the paint changes; ``None`` for a line with tabs (TextArea draws those)."""
+    def _section(
+        self, line_index: int, section_index: int
+    ) -> tuple[int, Text, dict[tuple, Strip]] | None:
+        """The column row ``section_index`` of a line as wrapped starts at, the row painted
+        (the last row one space longer, for the cursor past the end), and the line's rows
+        drawn so far. A row is painted on its own, so a paragraph of 30,000 characters costs
+        only its rows on screen. Kept until the wrap or the paint changes; ``None`` for a
+        line with tabs (TextArea draws those)."""
         offsets = self.wrapped_document.get_offsets(line_index)
         cut = self._sections.get(line_index)
-        if cut is None or cut[0] != offsets:
-            self._strips.pop(line_index, None)  # drawn from the old cut
+        if cut is None or cut[0] != offsets:  # (what was drawn from the old cut goes with it)
             text = self.document[line_index]
-            cut = self._sections[line_index] = (list(offsets), "\t" in text, {})
-        offsets, tabs, painted = cut
+            cut = self._sections[line_index] = (list(offsets), "\t" in text, {}, {})
+        offsets, tabs, painted, drawn = cut
         if tabs:
             return None
         first = offsets[section_index - 1] if section_index else 0
@@ -473,7 +472,7 @@ class ReportView(TextArea):
             if last >= length:
                 section.set_length(len(section) + 1)
             painted[section_index] = section
-        return first, section
+        return first, section, drawn
 
     def _paint(self, line_index: int, first: int = 0, last: int | None = None) -> Text:
         """Columns ``first`` to ``last`` of a line (all of it by default) with its spans and
