@@ -10,7 +10,6 @@ them: ``report.text[span.start:span.end] == span.text`` always holds for a store
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -58,6 +57,8 @@ def now_iso() -> str:
 
 def sha256_text(text: str) -> str:
     """The hex sha256 of ``text`` encoded as UTF-8: a report's fingerprint."""
+    import hashlib  # (only imports need it: not loaded at the app's start)
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -32,6 +32,7 @@ from reviewer.core.model import (
     Span,
     Status,
     ValidationError,
+    display_title,
     export_meta,
     now_iso,
     validate_span,
@@ -322,32 +323,23 @@ class Store:
         for row in self.conn.execute(f"SELECT {REPORT_COLUMNS} FROM reports ORDER BY seq"):
             yield report_from_row(row)
 
-    def report_summaries(self) -> list[dict[str, Any]]:
-        """Id, title, first line (when there is no title), length and duplicate link of each
-        report, in import order, without loading whole texts (for the queue)."""
+    def report_titles(self) -> list[tuple[str, str]]:
+        """Each report's id and what to call it in a list (its title, else its first line,
+        else its id: :func:`display_title`), in import order, without loading whole texts
+        (for the queue)."""
         rows = self.conn.execute(  # from the index reports_for_queue alone
-            "SELECT seq, id, title, length, duplicate_of, journal, published FROM reports "
-            "ORDER BY seq"
+            "SELECT id, title FROM reports ORDER BY seq"
         ).fetchall()
-        # The untitled ones found in that index too, and only their texts read.
-        heads: dict[int, str] = dict(
+        # The untitled ones found in that index too, and only their texts' starts read.
+        heads: dict[str, str] = dict(
             self.conn.execute(
-                "SELECT seq, substr(text, 1, 200) FROM reports "
+                "SELECT id, substr(text, 1, 200) FROM reports "
                 "WHERE seq IN (SELECT seq FROM reports WHERE title = '')"
             )
         )
-        return [
-            {
-                "id": rid,
-                "title": title,
-                "head": heads.get(seq, ""),
-                "length": length,
-                "duplicate_of": duplicate_of,
-                "journal": journal,
-                "published": published,
-            }
-            for seq, rid, title, length, duplicate_of, journal, published in rows
-        ]
+        if not heads:
+            return rows
+        return [(rid, title or display_title("", heads[rid], rid)) for rid, title in rows]
 
     # --- spans --------------------------------------------------------------------------------
 

@@ -10,13 +10,13 @@ assignments the queue holds only the reports assigned to the reviewer.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from reviewer.core.changes import Changes, layer_counts
 from reviewer.core.model import Span
 from reviewer.core.team import assigned_report_ids, blind_report_ids
+from reviewer.tui.widgets.queue import NO_COUNTS
 from reviewer.tui.widgets.span_list import SpanList
 
 if TYPE_CHECKING:
@@ -78,17 +78,17 @@ class LayersMixin:
             self.view.set_spans(self.spans, self.reviewer)
             self._show_spans(self.query_one(SpanList).highlighted_key, follow=False)
         if queue:
-            self.rows = [replace(row, counts=self.row_counts(row.report_id)) for row in self.rows]
+            self.rows = [row._replace(counts=self.row_counts(row.report_id)) for row in self.rows]
             self._show_queue(follow=False)
         self.update_status()
 
     # --- counts -------------------------------------------------------------------------------
 
-    def row_counts(self: ReviewScreen, report_id: str) -> Counter[str]:
+    def row_counts(self: ReviewScreen, report_id: str) -> Mapping[str, int]:
         """A queue row's counts: the reviewer's own, or every layer's when they show."""
         layers = self.span_layers.get(report_id)
         if not layers:  # not counted yet (at start the counts come from a worker), or none
-            return Counter()
+            return NO_COUNTS
         if not self.others_visible(report_id):
             return Counter(layers.get(self.reviewer, ()))
         total: Counter[str] = Counter()

@@ -11,7 +11,6 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
 
 from textual import on, work
@@ -25,12 +24,12 @@ from textual.widgets import Footer, Header, Input, Static, TextArea
 from textual.worker import get_current_worker
 
 from reviewer.core.changes import layer_counts
-from reviewer.core.model import Report, ReviewerError, Span, Status, display_title
+from reviewer.core.model import Report, ReviewerError, Span, Status
 from reviewer.core.store import ActionResult, Change, Store, applied
 from reviewer.core.text import find_all, one_line
 from reviewer.tui.screens.editing import EditingMixin
 from reviewer.tui.screens.layers import LayersMixin
-from reviewer.tui.widgets.queue import QueueRow, ReportQueue, matches, parse_filter
+from reviewer.tui.widgets.queue import NO_COUNTS, QueueRow, ReportQueue, matches, parse_filter
 from reviewer.tui.widgets.report_view import ReportView
 from reviewer.tui.widgets.rows import RowList, key_name
 from reviewer.tui.widgets.span_list import SpanList
@@ -63,6 +62,7 @@ class LineInput(Input):
 class ReviewScreen(EditingMixin, LayersMixin, Screen):
     """Annotate reports one after another."""
 
+    AUTO_FOCUS = "#text"  # not the first input (the queue filter), then the text: one restyle
     BINDINGS = [
         Binding("question_mark", "help", "Keys"),
         Binding("slash", "search", "Search"),
@@ -194,18 +194,19 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
     def _read_rows(self, *, follow: bool = True) -> None:
         """The queue's rows from the store, in import order; counts as last known."""
         statuses = self.store.statuses(self.reviewer)
-        summaries = self.store.report_summaries()
+        titles = self.store.report_titles()
         if self.assigned is not None:
-            summaries = [s for s in summaries if s["id"] in self.assigned]
-        self.rows = [
-            QueueRow(
-                s["id"],
-                display_title(s["title"], s["head"], s["id"]),
-                statuses.get(s["id"], Status.TODO),
-                self.row_counts(s["id"]),
-            )
-            for s in summaries
-        ]
+            titles = [(rid, title) for rid, title in titles if rid in self.assigned]
+        todo, row_counts = Status.TODO, self.row_counts
+        if self.span_layers:
+            self.rows = [
+                QueueRow(rid, title, statuses.get(rid, todo), row_counts(rid))
+                for rid, title in titles
+            ]
+        else:  # at start: counted in a worker, shown when it is done
+            self.rows = [
+                QueueRow(rid, title, statuses.get(rid, todo), NO_COUNTS) for rid, title in titles
+            ]
         self._row_index = {row.report_id: i for i, row in enumerate(self.rows)}
         self._show_queue(follow=follow)
 
@@ -225,14 +226,17 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
         for report_id in self.recounted:  # counted since its snapshot: newer
             counts[report_id] = self.span_layers.get(report_id, {})
         self.span_layers = counts
-        self.rows = [replace(row, counts=self.row_counts(row.report_id)) for row in self.rows]
+        self.rows = [row._replace(counts=self.row_counts(row.report_id)) for row in self.rows]
         self._show_queue(follow=False)
 
     def _show_queue(self, *, follow: bool = True) -> None:
         """Show the rows the filter lets through; ``follow``: scroll to the current report
         (a refresh leaves the queue's scroll where the reviewer put it)."""
         statuses, text, error = parse_filter(self.query_one("#queue-filter", Input).value)
-        shown = [row for row in self.rows if matches(row, statuses, text)]
+        if statuses or text:
+            shown = [row for row in self.rows if matches(row, statuses, text)]
+        else:
+            shown = list(self.rows)
         queue = self.query_one(ReportQueue)
         queue.set_rows(shown, self.report.id if self.report else None, follow=follow)
         # While the filter is typed, a half-typed status is said in the title, not in a pop-up.
@@ -248,7 +252,7 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
         changed = [i for i in map(self._row_index.get, changes) if i is not None]
         for i in changed:
             row = self.rows[i]
-            self.rows[i] = replace(row, **changes[row.report_id])
+            self.rows[i] = row._replace(**changes[row.report_id])
         if not changed:
             return
         if self.query_one("#queue-filter", Input).value.strip():

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import NamedTuple
 
 from textual.content import Content
 
@@ -19,14 +20,17 @@ STATUS_MARKS = {
 }
 
 
-@dataclass(frozen=True)
-class QueueRow:
-    """What the queue shows of one report."""
+class QueueRow(NamedTuple):
+    """What the queue shows of one report (a tuple: 10,000 of them are made at start)."""
 
     report_id: str
     title: str
     status: Status
-    counts: Counter[str]
+    counts: Mapping[str, int]  # spans per label
+
+
+# The counts of a report not counted yet, or with no spans: one shared, read-only mapping.
+NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 
 
 def parse_filter(query: str) -> tuple[set[Status], str, str | None]:

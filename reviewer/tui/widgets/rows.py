@@ -168,9 +168,8 @@ class RowList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index, line = divmod(int(self.scroll_y) + y, self.ROW_HEIGHT)
-        base = self.rich_style
         if index >= len(self.keys):
-            return Strip.blank(width, base)
+            return Strip.blank(width, self.rich_style)  # (rich_style takes 50 µs: not per row)
         lit = index == self.highlighted
         key = (index, line, width, lit and self.has_focus)
         strip = self._strips.get(key)
