@@ -12,6 +12,7 @@ reviewer's status for the report), combinable with free text. Pure Python: no te
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import re
 import unicodedata
@@ -130,6 +131,24 @@ def _refs(rows: Iterable[Row]) -> Iterator[SpanRef]:
     return map(tuple.__new__, repeat(SpanRef), rows)
 
 
+try:  # the C helper Counter.update uses (CPython's, since 3.2)
+    from collections import _count_elements  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - another Python: what collections itself falls back on
+
+    def _count_elements(mapping: dict, iterable: Iterable) -> None:
+        for element in iterable:
+            mapping[element] = mapping.get(element, 0) + 1
+
+
+def _counted(values: Iterable[str]) -> Counter[str]:
+    """``Counter(values)`` without its generic ``__init__`` and ``update`` (their checks cost
+    more than counting a group's few values; an index build makes 60,000 of these): an empty
+    Counter is an empty dict, filled by the C helper ``update`` itself uses."""
+    counter: Counter[str] = Counter.__new__(Counter)
+    _count_elements(counter, values)
+    return counter
+
+
 @dataclass
 class Group:
     """The spans whose text folds to one key, with running counts (kept as spans come and
@@ -150,9 +169,9 @@ class Group:
         return cls(
             key,
             dict(zip(map(_ID, rows), rows, strict=True)),
-            Counter(map(_LABEL, rows)),
-            Counter(map(_REVIEWER, rows)),
-            Counter(map(_REPORT, rows)),
+            _counted(map(_LABEL, rows)),
+            _counted(map(_REVIEWER, rows)),
+            _counted(map(_REPORT, rows)),
             Counter({text: len(rs) for text, rs in spellings}),
         )
 
@@ -435,7 +454,7 @@ class Vocabulary:
         self.counts: Counter[str] = Counter()
         for text in texts:
             self.add(text)
-        self._words: list[str] | None = None
+        self._words: list[str] | None = None  # sorted, for finding a prefix by bisection
 
     def add(self, text: str) -> None:
         # lower(), not casefold(): "straße" must stay a word the text holds ("strasse" is not)
@@ -446,19 +465,25 @@ class Vocabulary:
         """Report words that start with ``word`` (the most frequent first) or are within a
         typo or two of it, best first (``word`` itself too)."""
         if self._words is None:
-            self._words = list(self.counts)
+            self._words = sorted(self.counts)
+        words = self._words
         word = word.lower()
         found = process.extract(
-            word, self._words, scorer=fuzz.ratio, limit=limit, score_cutoff=TYPO_SCORE
+            word, words, scorer=fuzz.ratio, limit=limit, score_cutoff=TYPO_SCORE
         )
         scores = {w: s for w, s, _ in found}
-        longer = sorted(
-            (w for w in self._words if w.startswith(word) and w != word),
-            key=lambda w: -self.counts[w],
-        )
+        longer = []  # the words that start with it lie together in sorted order
+        for i in range(bisect.bisect_right(words, word), len(words)):
+            if not words[i].startswith(word):
+                break
+            longer.append(words[i])
+        longer.sort(key=lambda w: -self.counts[w])
         for w in longer[:limit]:
             scores[w] = max(scores.get(w, 0.0), 95.0 - min(len(w) - len(word), 30) / 3)
-        return sorted(scores.items(), key=lambda kv: -kv[1])[:limit]
+        # Of two words as close, the more frequent is the likelier meant ("lipase", not
+        # "lipape", for "lipaes").
+        counts = self.counts
+        return sorted(scores.items(), key=lambda kv: (-kv[1], -counts[kv[0]]))[:limit]
 
 
 def text_search(
@@ -481,7 +506,9 @@ def text_search(
     allowed = _reports_for(store, query)
     hits: list[TextHit] = []
     seen: set[tuple[str, int, int]] = set()
-    for phrase, score in _phrases(needle, vocabulary):
+    for phrase, score in _phrases(needle, vocabulary):  # best first
+        if _cut_reached(hits, score, limit):
+            break  # this phrase's hits (and the next ones') would all fall below the cut
         # Each phrase brings at most ``limit`` whole-word places and ``limit`` places inside
         # words, so typos get their turn and whole words are not crowded out by parts.
         whole_found = part_found = scanned = 0
@@ -511,6 +538,12 @@ def text_search(
     # Whole words first ("erythema" before the start of "erythematosus"), then in order.
     hits.sort(key=lambda h: -h.score)
     return _with_spans(store, hits[:limit])
+
+
+def _cut_reached(hits: list[TextHit], score: float, limit: int) -> bool:
+    """Whether ``limit`` hits already score at least ``score``: a later phrase's hits (none
+    scores more than its phrase) would then sort after them and be cut (the sort is stable)."""
+    return sum(h.score >= score for h in hits) >= limit
 
 
 def _boundary(text: str, i: int) -> bool:
@@ -546,14 +579,11 @@ def _reports_for(store, query: Query) -> set[str] | None:
 
 def _with_spans(store, hits: list[TextHit]) -> list[TextHit]:
     """Each hit with the spans that overlap it."""
-    by_report: dict[str, list[Span]] = {}
-    out = []
-    for hit in hits:
-        if hit.report_id not in by_report:
-            by_report[hit.report_id] = store.spans(hit.report_id)
-        here = tuple(s for s in by_report[hit.report_id] if s.start < hit.end and hit.start < s.end)
-        out.append(TextHit(hit.report_id, hit.start, hit.end, hit.text, hit.score, here))
-    return out
+    overlapping = store.spans_overlapping([(h.report_id, h.start, h.end) for h in hits])
+    return [
+        TextHit(h.report_id, h.start, h.end, h.text, h.score, tuple(spans))
+        for h, spans in zip(hits, overlapping, strict=True)
+    ]
 
 
 # --- for the command line ------------------------------------------------------------------------

@@ -365,6 +365,25 @@ class Store:
         )
         return [span_from_row(row) for row in self.conn.execute(sql, params)]
 
+    def spans_overlapping(self, places: list[tuple[str, int, int]]) -> list[list[Span]]:
+        """For each place (report id, start, end), the spans that overlap it, in document
+        order: one query for a few hundred places (a text search's hits)."""
+        found: list[list[Span]] = [[] for _ in places]
+        columns = ", ".join(f"s.{c}" for c in SPAN_COLUMNS.split(", "))
+        for first in range(0, len(places), 500):
+            chunk = places[first : first + 500]
+            values = ",".join("(?, ?, ?, ?)" for _ in chunk)
+            sql = (
+                f"WITH p(i, report_id, start_char, end_char) AS (VALUES {values}) "
+                f"SELECT p.i, {columns} FROM p JOIN spans s ON s.report_id = p.report_id "
+                "AND s.start_char < p.end_char AND s.end_char > p.start_char "
+                "ORDER BY p.i, s.start_char, s.end_char, s.rowid"
+            )
+            params = [x for i, place in enumerate(chunk, first) for x in (i, *place)]
+            for row in self.conn.execute(sql, params):
+                found[row[0]].append(span_from_row(row[1:]))
+        return found
+
     def span_counts(self, reviewer: str | None = None) -> dict[str, Counter[str]]:
         """For each report id, how many spans of each label (one reviewer's, or everyone's)."""
         where, params = where_clause(reviewer=reviewer)

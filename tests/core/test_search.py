@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reviewer.core import search as search_module
 from reviewer.core.importer import import_paths
 from reviewer.core.model import ReviewerError, Span, Status
 from reviewer.core.search import (
@@ -667,6 +668,44 @@ def test_the_vocabulary_knows_report_words(vocabulary: Vocabulary) -> None:
     similar = dict(vocabulary.similar("vancomicin"))
     assert "vancomycin" in similar
     assert "dupilumab" in dict(vocabulary.similar("dupil"))
+
+
+def test_a_word_as_close_as_another_but_more_frequent_is_suggested_first() -> None:
+    # "lipase" and "lipape" are each one edit from "lipaes"; the report says "lipase" more.
+    vocabulary = Vocabulary(["lipape once.", "lipase, lipase and lipase again."])
+    assert [w for w, _ in vocabulary.similar("lipaes")][:2] == ["lipase", "lipape"]
+    # Completions of a prefix (the shorter first), found in the sorted words, then typos.
+    vocabulary = Vocabulary(["dupilumab dupilumab dupixent dupilumab dupixent dup dupe"])
+    assert [w for w, _ in vocabulary.similar("dupi")] == ["dupixent", "dupilumab", "dup"]
+    words = sorted(vocabulary.counts)
+    for prefix in ("d", "du", "dup", "dupe", "dupix", "e", ""):
+        found = {w for w, _ in vocabulary.similar(prefix, limit=50)}
+        assert {w for w in words if w.startswith(prefix) and w != prefix} <= found, prefix
+
+
+def test_stopping_once_the_cut_is_reached_changes_no_result(
+    samples: Store, vocabulary: Vocabulary, monkeypatch
+) -> None:
+    real = search_module._cut_reached
+    stopped = []
+
+    def recorded(hits, score, limit) -> bool:
+        stopped.append(real(hits, score, limit))
+        return stopped[-1]
+
+    # Typos, whole words, parts of words (whose hits score lower than a whole word's) and
+    # prefixes (whose completions score by their length) of the samples' commoner words.
+    common = [w for w, n in vocabulary.counts.most_common(200) if len(w) >= 6][:25]
+    queries = ["erythma", "vancomicin", "dupilumb", "pt"]
+    for word in common:
+        queries += [word, word[:4], word[1:-1], word[:-1] + "x"]
+    for query in queries:
+        for limit in [1, 2, 3, 10]:
+            monkeypatch.setattr(search_module, "_cut_reached", recorded)
+            fast = text_search(samples, query, vocabulary=vocabulary, limit=limit)
+            monkeypatch.setattr(search_module, "_cut_reached", lambda hits, score, limit: False)
+            assert fast == text_search(samples, query, vocabulary=vocabulary, limit=limit)
+    assert any(stopped) and not all(stopped)  # the shortcut was taken, and not always
 
 
 def test_text_hits_carry_the_spans_overlapping_them(samples: Store) -> None:

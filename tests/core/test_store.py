@@ -335,3 +335,35 @@ def test_the_page_cache_holds_a_large_import(tmp_path: Path) -> None:
 
     store = make_store(tmp_path)
     assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB
+
+
+def test_spans_overlapping_each_place_in_document_order(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    facial = span(TEXT, "facial erythema", "event")
+    erythema = span(TEXT, "erythema", "event", reviewer="bob")
+    dupilumab = span(TEXT, "dupilumab", "drug")
+    for s in (dupilumab, erythema, facial):  # written out of document order
+        store.add_span(s)
+    at = TEXT.index
+    places = [
+        ("case", at("erythema"), at("erythema") + 3),  # inside both event spans
+        ("case", at("facial"), at("facial") + 1),  # the first character of the longer one
+        ("case", at("after"), at("after") + 5),  # between the events and the drug
+        ("case", at("dupilumab") - 6, at("dupilumab")),  # ends where the drug starts
+        ("case", at("dupilumab") + 8, at("dupilumab") + 12),  # its last character and on
+        ("other", 0, len(TEXT)),  # another report: nothing
+    ]
+    found = store.spans_overlapping(places)
+    assert [[s.id for s in spans] for spans in found] == [
+        [facial.id, erythema.id],
+        [facial.id],
+        [],
+        [],  # end-exclusive: touching is not overlapping
+        [dupilumab.id],
+        [],
+    ]
+    assert found[4] == [store.get_span(dupilumab.id)]  # whole spans, as stored
+    # More places than one query takes: the same answers, in the order asked.
+    many = places * 300
+    assert store.spans_overlapping(many) == found * 300
+    assert store.spans_overlapping([]) == []
