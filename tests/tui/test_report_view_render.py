@@ -11,6 +11,8 @@ import random
 from pathlib import Path
 
 import pytest
+from textual.document._wrapped_document import WrappedDocument
+from textual.geometry import Offset
 from textual.strip import Strip
 from textual.widgets import TextArea
 
@@ -195,3 +197,35 @@ async def test_jump_hints_are_drawn_as_the_text_area_draws_them_at_any_width(sto
             await pilot.press("escape")
             assert not view.hints
             assert_rows_match(view)
+
+
+async def test_the_wrapped_rows_are_the_ones_textarea_cuts_at_every_width(tmp_path: Path) -> None:
+    """TextArea's cursor code asks for a line's wrapped rows (``get_sections``); the view
+    keeps them cut once per wrap. They must be TextArea's own, after every resize, control
+    codes (which rich's Text drops) and wide characters included."""
+    # (Import shows control characters as visible symbols; the view is given them raw here.)
+    odd = "".join(f"w{i} x 漢字\x07 é\x08 y\x1b z " for i in range(80))
+    text = TEXT + "\n" + odd + "\n\n" + LONG
+    store = make(tmp_path, {"r": TEXT})
+    app = ReviewerApp(store, "carol")
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.review_screen.view
+        view.show(text, [], "carol")
+        for size in [(100, 30), (57, 24), (140, 40), (33, 20)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            doc = view.wrapped_document
+            for line in range(doc.document.line_count):
+                assert doc.get_sections(line) == WrappedDocument.get_sections(doc, line)
+            assert len(doc.get_sections(doc.document.line_count - 1)) > 1  # wrapped rows
+        # Positions on screen and back, as an unpatched WrappedDocument gives them.
+        ref = WrappedDocument(view.document, tab_width=view.indent_width)
+        ref.wrap(view.wrap_width, view.indent_width)
+        line = text.count("\n", 0, text.index(odd))
+        for column in [0, 1, 5, *doc.get_offsets(line)[:12], len(view.document[line])]:
+            assert doc.location_to_offset((line, column)) == ref.location_to_offset((line, column))
+        for y in range(0, doc.height, 3):
+            for x in (0, 7, 31):
+                point = Offset(x, y)
+                assert doc.offset_to_location(point) == ref.offset_to_location(point)
+    store.close()

@@ -8,6 +8,7 @@ and selection itself; what a selection becomes (a span) is the screen's business
 from __future__ import annotations
 
 from bisect import bisect_left
+from itertools import pairwise
 
 from rich.style import Style
 from rich.text import Text
@@ -339,6 +340,32 @@ class ReportView(TextArea):
         self._forget_paint()
         self.notify_style_update()
         self.refresh()
+
+    # --- the wrapped text ---------------------------------------------------------------------
+
+    def _set_document(self, text: str, language: str | None) -> None:
+        super()._set_document(text, language)
+        # TextArea asks for a line's wrapped rows on every cursor move (twice), and makes
+        # them by dividing a rich Text of the whole line: on a 30,000-character paragraph,
+        # 460 Text objects, about 10 ms per label key. The text never changes (reports are
+        # read-only): the rows are cut once per wrap, as TextArea cuts them.
+        self._row_texts: dict[int, tuple[list[int], list[str]]] = {}  # (TextArea's __init__
+        # calls this before ours runs)
+        self.wrapped_document.get_sections = self._wrapped_rows  # type: ignore[method-assign]
+
+    def _wrapped_rows(self, line_index: int) -> list[str]:
+        """What ``WrappedDocument.get_sections`` returns: the line (as rich keeps it, control
+        codes stripped) cut at its wrap offsets; kept until the wrap changes."""
+        offsets = self.wrapped_document.get_offsets(line_index)
+        kept = self._row_texts.get(line_index)
+        if kept is None or kept[0] != offsets:
+            plain = Text(self.document[line_index], end="").plain
+            cuts = [0, *offsets, len(plain)]
+            kept = self._row_texts[line_index] = (
+                list(offsets),
+                [plain[a:b] for a, b in pairwise(cuts)],
+            )
+        return list(kept[1])
 
     # --- painting -----------------------------------------------------------------------------
 
