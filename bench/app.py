@@ -215,9 +215,11 @@ class FirstScreen(ReviewerApp):
 
     def _display(self, screen, renderable):
         if renderable is not None and self.shown_at is None and screen is self.review_screen:
-            # The first frame of the review screen, with a report open and laid out in it.
+            # The first frame of the review screen with a report open in it, laid out and
+            # its text wrapped to the view's width (not yet on the frame before the Resize).
             view = screen.view
-            if screen.report is not None and view.text and view.region:
+            wrapped = view.wrap_width and view.wrapped_document._width == view.wrap_width
+            if screen.report is not None and view.text and view.region and wrapped:
                 self.shown_at = time.time()
                 self.call_after_refresh(self.shown)
         super()._display(screen, renderable)

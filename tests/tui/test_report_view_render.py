@@ -18,6 +18,7 @@ from textual.widgets import TextArea
 
 from reviewer.core.model import Span
 from reviewer.core.store import Store
+from reviewer.tui import app as app_module
 from reviewer.tui.app import ReviewerApp
 from tests.tui.test_regressions import make
 
@@ -229,3 +230,29 @@ async def test_the_wrapped_rows_are_the_ones_textarea_cuts_at_every_width(tmp_pa
                 point = Offset(x, y)
                 assert doc.offset_to_location(point) == ref.offset_to_location(point)
     store.close()
+
+
+async def test_the_first_frame_shows_the_report_wrapped(store: Store) -> None:
+    """Textual draws the first frame before the view hears of its size: the view wraps the
+    text itself then, or each paragraph would show cut to one row until the Resize."""
+    frames: list[tuple[int, int, int]] = []
+
+    class Watched(ReviewerApp):
+        CSS_PATH = str(Path(app_module.__file__).with_name(ReviewerApp.CSS_PATH))
+
+        def _display(self, screen, renderable) -> None:
+            if renderable is not None and screen is self.review_screen and not frames:
+                view = screen.view
+                frames.append(
+                    (view.wrap_width, view.wrapped_document._width, view.wrapped_document.height)
+                )
+            super()._display(screen, renderable)
+
+    app = Watched(store, "carol")
+    async with app.run_test(size=(60, 24)) as pilot:
+        await pilot.pause()
+        view = app.review_screen.view
+        assert frames, "no frame of the review screen was drawn"
+        wrap_width, wrapped_at, height = frames[0]
+        assert wrap_width > 0 and wrapped_at == wrap_width
+        assert height == view.wrapped_document.height > view.document.line_count

@@ -14,7 +14,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Offset
+from textual.geometry import Offset, Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -342,6 +342,14 @@ class ReportView(TextArea):
         self.refresh()
 
     # --- the wrapped text ---------------------------------------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Textual draws a widget's first frame before the widget hears of its size (TextArea
+        # wraps on Resize): wrap first, or the first frame shows each paragraph cut to one
+        # row for the 40-100 ms until the Resize is handled.
+        if self.soft_wrap and self.wrapped_document._width != self.wrap_width:
+            self._rewrap_and_refresh_virtual_size()
+        return super().render_lines(crop)
 
     def _set_document(self, text: str, language: str | None) -> None:
         super()._set_document(text, language)
