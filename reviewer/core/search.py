@@ -468,9 +468,9 @@ class Vocabulary:
             self._words = sorted(self.counts)
         words = self._words
         word = word.lower()
-        found = process.extract(
-            word, words, scorer=fuzz.ratio, limit=limit, score_cutoff=TYPO_SCORE
-        )
+        # Every word close enough (not rapidfuzz's first ``limit``, which breaks ties by list
+        # order: alphabetical here), so that frequency can break them below.
+        found = process.extract(word, words, scorer=fuzz.ratio, limit=None, score_cutoff=TYPO_SCORE)
         scores = {w: s for w, s, _ in found}
         longer = []  # the words that start with it lie together in sorted order
         for i in range(bisect.bisect_right(words, word), len(words)):

@@ -129,9 +129,10 @@ class ReviewerApp(App):
         # The index (a few hundred thousand counters and groups on 200,000 spans) lives until
         # the next build: out of the collector's reach, as the imports are (see run), a full
         # collection does not walk it all again (80 ms pauses while a query was typed). It
-        # holds no cycles, so reference counting frees it when it is replaced. (What else is
-        # alive now is frozen with it: a screen or notification that later dies in a cycle is
-        # freed only at exit, a few kilobytes against a pause at every full collection.)
+        # holds no cycles, so reference counting frees it when it is replaced. One collection
+        # first (once per build), so that garbage waiting now is not frozen with it; what
+        # else is alive now is (a screen that later dies in a cycle is freed only at exit).
+        gc.collect()
         gc.freeze()
         from reviewer.tui.screens.search import SearchScreen
 

@@ -674,6 +674,9 @@ def test_a_word_as_close_as_another_but_more_frequent_is_suggested_first() -> No
     # "lipase" and "lipape" are each one edit from "lipaes"; the report says "lipase" more.
     vocabulary = Vocabulary(["lipape once.", "lipase, lipase and lipase again."])
     assert [w for w, _ in vocabulary.similar("lipaes")][:2] == ["lipase", "lipape"]
+    # Even when more rare words tie than the limit takes (and come first alphabetically).
+    vocabulary = Vocabulary(["lipaea lipaeb lipaec lipaed lipaef " + "lipase " * 50])
+    assert vocabulary.similar("lipaes", limit=5)[0][0] == "lipase"
     # Completions of a prefix (the shorter first), found in the sorted words, then typos.
     vocabulary = Vocabulary(["dupilumab dupilumab dupixent dupilumab dupixent dup dupe"])
     assert [w for w, _ in vocabulary.similar("dupi")] == ["dupixent", "dupilumab", "dup"]
