@@ -29,7 +29,7 @@ from reviewer.core.store import ActionResult, Change, Store, applied
 from reviewer.core.text import find_all, one_line
 from reviewer.tui.screens.editing import EditingMixin
 from reviewer.tui.screens.layers import LayersMixin
-from reviewer.tui.widgets.queue import NO_COUNTS, QueueRow, ReportQueue, matches, parse_filter
+from reviewer.tui.widgets.queue import QueueRow, ReportQueue, matches, parse_filter
 from reviewer.tui.widgets.report_view import ReportView
 from reviewer.tui.widgets.rows import RowList, key_name
 from reviewer.tui.widgets.span_list import SpanList
@@ -198,15 +198,9 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
         if self.assigned is not None:
             titles = [(rid, title) for rid, title in titles if rid in self.assigned]
         todo, row_counts = Status.TODO, self.row_counts
-        if self.span_layers:
-            self.rows = [
-                QueueRow(rid, title, statuses.get(rid, todo), row_counts(rid))
-                for rid, title in titles
-            ]
-        else:  # at start: counted in a worker, shown when it is done
-            self.rows = [
-                QueueRow(rid, title, statuses.get(rid, todo), NO_COUNTS) for rid, title in titles
-            ]
+        self.rows = [
+            QueueRow(rid, title, statuses.get(rid, todo), row_counts(rid)) for rid, title in titles
+        ]
         self._row_index = {row.report_id: i for i, row in enumerate(self.rows)}
         self._show_queue(follow=follow)
 
