@@ -63,8 +63,12 @@ class ReviewerApp(App):
         gc.freeze()
         return super().run(**kwargs)
 
+    def get_default_screen(self) -> ReviewScreen:
+        # The first screen on the stack itself, not pushed over an empty default screen
+        # (which Textual would compose, style and lay out first).
+        return self.review_screen
+
     def on_mount(self) -> None:
-        self.push_screen(self.review_screen)
         # After the first screen is drawn: the build shares the interpreter with it.
         self.call_after_refresh(self._build_index)
         self.set_interval(POLL_SECONDS, self._poll, name="live refresh")

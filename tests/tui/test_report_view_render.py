@@ -232,10 +232,15 @@ async def test_the_wrapped_rows_are_the_ones_textarea_cuts_at_every_width(tmp_pa
     store.close()
 
 
-async def test_the_first_frame_shows_the_report_wrapped(store: Store) -> None:
+@pytest.mark.parametrize("size, panes", [((60, 24), False), ((160, 45), True)])
+async def test_the_first_frame_shows_the_report_wrapped(
+    store: Store, size: tuple[int, int], panes: bool
+) -> None:
     """Textual draws the first frame before the view hears of its size: the view wraps the
-    text itself then, or each paragraph would show cut to one row until the Resize."""
-    frames: list[tuple[int, int, int]] = []
+    text itself then, or each paragraph would show cut to one row until the Resize. And the
+    side panes fit the terminal from that first frame (not shown on a narrow one and hidden
+    a moment later)."""
+    frames: list[tuple[int, int, int, bool, bool]] = []
 
     class Watched(ReviewerApp):
         CSS_PATH = str(Path(app_module.__file__).with_name(ReviewerApp.CSS_PATH))
@@ -244,15 +249,23 @@ async def test_the_first_frame_shows_the_report_wrapped(store: Store) -> None:
             if renderable is not None and screen is self.review_screen and not frames:
                 view = screen.view
                 frames.append(
-                    (view.wrap_width, view.wrapped_document._width, view.wrapped_document.height)
+                    (
+                        view.wrap_width,
+                        view.wrapped_document._width,
+                        view.wrapped_document.height,
+                        screen.query_one("#queue-pane").display,
+                        screen.query_one("#spans").display,
+                    )
                 )
             super()._display(screen, renderable)
 
     app = Watched(store, "carol")
-    async with app.run_test(size=(60, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         view = app.review_screen.view
         assert frames, "no frame of the review screen was drawn"
-        wrap_width, wrapped_at, height = frames[0]
+        wrap_width, wrapped_at, height, queue_shown, spans_shown = frames[0]
         assert wrap_width > 0 and wrapped_at == wrap_width
         assert height == view.wrapped_document.height > view.document.line_count
+        assert (queue_shown, spans_shown) == (panes, panes)
+        assert app.review_screen.query_one("#queue-pane").display == panes  # and still

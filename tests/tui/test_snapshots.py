@@ -37,6 +37,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 async def no_blink(pilot) -> None:
+    await pilot.pause()  # the screen composed (run_before may come before it is)
     await pilot.app.workers.wait_for_complete()  # the queue's span counts come from a worker
     pilot.app.screen.query_one(ReportView).cursor_blink = False
     await pilot.pause()

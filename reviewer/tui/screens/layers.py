@@ -165,9 +165,6 @@ class LayersMixin:
         if self.blind != blind:
             self.relayer(queue=self.show_others)
         if self.report is None and self.rows:  # the first reports of an empty database
-            from reviewer.tui.screens.review import SPANS_MIN_WIDTH
-
-            if not self._layout_chosen:
-                self.query_one("#spans").display = self.size.width >= SPANS_MIN_WIDTH
+            self._fit_panes(self.size.width)
             self.first_reports()
         self.update_status()

@@ -153,7 +153,12 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
 
     def on_mount(self) -> None:
         self.query_one("#find").display = False
-        self.refresh_queue()
+        # Span counts after the first frame: counting in a thread beside the first frame's
+        # layout and drawing would share the interpreter with them.
+        self.refresh_queue(count=False)
+        self.call_after_refresh(self._count_spans)
+        # The first frame can come before the first Resize: the panes fit the app's size now.
+        self._fit_panes(self.app.size.width)
         if not self.rows:
             self.query_one("#meta", Static).update(
                 Content(
@@ -161,7 +166,6 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
                     "show up here)"
                 )
             )
-            self.query_one("#spans").display = False
             return
         self.first_reports()
 
@@ -175,21 +179,26 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
         self.view.focus()
 
     def on_resize(self) -> None:
+        self._fit_panes(self.size.width)
+
+    def _fit_panes(self, width: int) -> None:
+        """Show the side panes the width has room for (unless the reviewer chose)."""
         if self._layout_chosen:
             return
-        width = self.size.width
         self.query_one("#queue-pane").display = width >= QUEUE_MIN_WIDTH
         self.query_one("#spans").display = width >= SPANS_MIN_WIDTH and bool(self.rows)
 
     # --- the queue ----------------------------------------------------------------------------
 
-    def refresh_queue(self) -> None:
+    def refresh_queue(self, *, count: bool = True) -> None:
         """Read the queue: the reports assigned to the reviewer (every report when none is),
         titles and statuses now, span counts in a worker (counting 200,000 spans takes a
-        noticeable moment; the rows show their counts when it is done)."""
+        noticeable moment; the rows show their counts when it is done). ``count=False``:
+        the caller starts the count itself."""
         self.read_team()
         self._read_rows()
-        self._count_spans()
+        if count:
+            self._count_spans()
 
     def _read_rows(self, *, follow: bool = True) -> None:
         """The queue's rows from the store, in import order; counts as last known."""
