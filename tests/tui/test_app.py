@@ -180,3 +180,37 @@ async def test_a_label_key_the_screen_uses_is_refused_in_one_line(tmp_path: Path
     assert "label 'dose' has the key 'n'" in result.output
     assert "next report" in result.output.lower()
     assert "Traceback" not in result.output
+
+
+async def test_switching_reviewer_from_the_palette(sample_store: Store) -> None:
+    """ctrl+p, "switch reviewer", a new name: the title bar and the status line say who is
+    annotating, a label key tags as them, and switching back reopens where alice left off."""
+    app = ReviewerApp(sample_store, "alice")
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("n", "n")  # alice on the third report
+        assert app.review_screen.report.id == "case03"
+        assert "alice" in static_text(app, "TitleBar")
+        await pilot.press("ctrl+p", *"switch reviewer")
+        await pilot.pause(0.3)  # the palette searches in a worker
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+u", *"dana", "enter")  # the prompt holds "alice"
+        await pilot.pause()
+        assert app.reviewer == app.review_screen.reviewer == "dana"
+        assert "dana" in static_text(app, "TitleBar") and "alice" not in static_text(
+            app, "TitleBar"
+        )
+        assert static_text(app, "#status").startswith(" dana")
+        first = app.review_screen.report.id  # dana has no place yet: the first report
+        assert first == "case01"
+        await pilot.press("w", "1")
+        (span,) = sample_store.spans(first, reviewer="dana")
+        assert span.label == "drug"
+        await pilot.press("ctrl+p", *"switch reviewer")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+u", *"alice", "enter")
+        await pilot.pause()
+        assert app.review_screen.report.id == "case03"  # where alice left off
+        assert "alice" in static_text(app, "TitleBar")

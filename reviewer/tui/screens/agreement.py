@@ -9,11 +9,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from reviewer.core import team
 from reviewer.core.agreement import compute, render_markdown
 from reviewer.core.store import Store
+from reviewer.tui.widgets.title_bar import TitleBar
 
 
 class AgreementScreen(Screen):
@@ -40,7 +41,7 @@ class AgreementScreen(Screen):
         self.title_text = title
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="agreement-body"):
             yield Static(Content(f"Computing the agreement on {self.title_text}…"), id="figures")
         yield Footer()

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from reviewer.core import curation
 from reviewer.core.curation import Cluster
@@ -28,6 +28,7 @@ from reviewer.core.team import CURATED
 from reviewer.core.text import one_line
 from reviewer.tui.widgets.report_view import ReportView
 from reviewer.tui.widgets.rows import RowList, key_name
+from reviewer.tui.widgets.title_bar import TitleBar
 
 KIND_COLORS = {
     "agreed": "#5fd75f",
@@ -106,7 +107,7 @@ class CurationScreen(Screen):
                 self._bindings.bind(key_name(label.key), f"label({i})", show=False)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="main"):
             yield CurationReports(id="curation-reports")
             with Vertical(id="reading"):

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TextArea
+from textual.widgets import Footer, Input, Static, TextArea
 from textual.worker import get_current_worker
 
 from reviewer.core.changes import layer_counts
@@ -33,6 +33,7 @@ from reviewer.tui.widgets.queue import QueueRow, ReportQueue, matches, parse_fil
 from reviewer.tui.widgets.report_view import ReportView
 from reviewer.tui.widgets.rows import RowList, key_name
 from reviewer.tui.widgets.span_list import SpanList
+from reviewer.tui.widgets.title_bar import TitleBar
 
 # Widths at which the side panes show by default; narrower, they are toggled (Q, L).
 QUEUE_MIN_WIDTH = 100
@@ -125,7 +126,7 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
     # --- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="main"):
             with Vertical(id="queue-pane"):
                 yield LineInput(placeholder="filter (F): words, status:todo", id="queue-filter")
