@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -115,6 +115,7 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
         self.save_failed = False
         self.opened_at = time.monotonic()
         self._layout_chosen = False
+        self._resumed = False  # see on_screen_resume
         self._find_origin = 0
         self._cursor = 0  # the text cursor's offset, kept for saving when the widgets are gone
         for i, label in enumerate(self.labels.labels):
@@ -178,6 +179,13 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
         else:
             self.open_report(self.rows[0].report_id)
         self.view.focus()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Handlers run subclass first: this one before Screen's own, which would style every
+        # widget again on the first resume, just after each was styled as it mounted.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_resize(self) -> None:
         self._fit_panes(self.size.width)
