@@ -330,6 +330,8 @@ class Store:
         rows = self.conn.execute(  # from the index reports_for_queue alone
             "SELECT id, title FROM reports ORDER BY seq"
         ).fetchall()
+        if all(title for _, title in rows):
+            return rows
         # The untitled ones found in that index too, and only their texts' starts read.
         heads: dict[str, str] = dict(
             self.conn.execute(

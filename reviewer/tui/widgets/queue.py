@@ -79,10 +79,15 @@ class ReportQueue(RowList):
         self._keyed_names = {label.name for label in self._keyed}
 
     def set_rows(
-        self, rows: list[QueueRow], current: str | None = None, *, follow: bool = True
+        self,
+        rows: list[QueueRow],
+        current: str | None = None,
+        *,
+        follow: bool = True,
+        index: Mapping[str, int] | None = None,
     ) -> None:
         self.rows = rows
-        self.set_keys([row.report_id for row in rows], current, follow=follow)
+        self.set_keys([row.report_id for row in rows], current, follow=follow, index=index)
 
     def render_row(self, index: int, line: int) -> Content:
         row = self.rows[index]

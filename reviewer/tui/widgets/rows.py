@@ -7,6 +7,8 @@ has the same number of lines, cut to the width, and is rendered when it scrolls 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual import events
 from textual.binding import Binding, BindingsMap
 from textual.content import Content
@@ -63,16 +65,24 @@ class RowList(ScrollView, can_focus=True):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.keys: list[str] = []
-        self._index: dict[str, int] = {}
+        self._index: Mapping[str, int] = {}
         self._strips: dict[tuple[int, int, int, bool], Strip] = {}
 
     # --- content ------------------------------------------------------------------------------
 
-    def set_keys(self, keys: list[str], current: str | None = None, *, follow: bool = True) -> None:
+    def set_keys(
+        self,
+        keys: list[str],
+        current: str | None = None,
+        *,
+        follow: bool = True,
+        index: Mapping[str, int] | None = None,
+    ) -> None:
         """Show these rows (drawn by :meth:`render_row`), highlighting ``current`` if present
-        and scrolling to it (unless not ``follow``: a refresh leaves the scroll alone)."""
+        and scrolling to it (unless not ``follow``: a refresh leaves the scroll alone).
+        ``index``: each key's position, when the caller has it already (not changed later)."""
         self.keys = keys
-        self._index = {key: i for i, key in enumerate(keys)}
+        self._index = {key: i for i, key in enumerate(keys)} if index is None else index
         self._strips.clear()
         self.virtual_size = Size(self.size.width, len(keys) * self.ROW_HEIGHT)
         self.set_reactive(RowList.highlighted, self._index.get(current) if current else None)
