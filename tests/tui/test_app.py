@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,19 @@ async def test_switching_reviewer_from_the_palette(sample_store: Store) -> None:
         await pilot.pause()
         assert app.review_screen.report.id == "case03"  # where alice left off
         assert "alice" in static_text(app, "TitleBar")
+
+
+def test_the_collector_is_off_for_the_start_only(sample_store: Store) -> None:
+    """run() turns the garbage collector off until the first screen is drawn, then on."""
+    seen: list[bool] = []
+
+    async def auto_pilot(pilot) -> None:
+        seen.append(gc.isenabled())  # the app is up, its first screen not drawn yet
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        seen.append(gc.isenabled())
+        pilot.app.exit()
+
+    assert gc.isenabled()
+    ReviewerApp(sample_store, "alice").run(headless=True, size=(80, 24), auto_pilot=auto_pilot)
+    assert seen == [False, True] and gc.isenabled()
