@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 
 from reviewer.core.model import ReviewerError, Span, Status, parse_status
 from reviewer.core.rows import no_cyclic_gc
+from reviewer.core.store import Cancelled
 from reviewer.core.text import find_all
 
 FILTERS = ("label", "reviewer", "status")
@@ -589,10 +590,6 @@ def _with_spans(store, hits: list[TextHit]) -> list[TextHit]:
 # --- for the command line ------------------------------------------------------------------------
 
 
-class Cancelled(Exception):
-    """Building an index stopped because its caller asked (the app is closing)."""
-
-
 def _batches(cursor, cancelled: Callable[[], bool] | None, size: int) -> Iterator[list[tuple]]:
     while batch := cursor.fetchmany(size):
         if cancelled is not None and cancelled():
@@ -616,16 +613,18 @@ def index_store(store, cancelled: Callable[[], bool] | None = None) -> SpanIndex
     # In text order: the spans of a group then lie together in memory, and counting each
     # group's labels, reviewers and reports runs several times faster than over spans strewn
     # across the heap in table order (more than SQLite's sort costs).
-    rows = store.conn.execute(
-        "SELECT id, report_id, start_char, end_char, label, text, reviewer FROM spans ORDER BY text"
-    )
-    with no_cyclic_gc():
+    with store.interruptible(cancelled), no_cyclic_gc():
+        rows = store.conn.execute(
+            "SELECT id, report_id, start_char, end_char, label, text, reviewer FROM spans "
+            "ORDER BY text"
+        )
         return SpanIndex.of_rows(_rows(rows, cancelled), statuses)
 
 
 def vocabulary_of(store, cancelled: Callable[[], bool] | None = None) -> Vocabulary:
-    rows = store.conn.execute("SELECT text FROM reports")
-    return Vocabulary(text for (text,) in _rows(rows, cancelled, 500))
+    with store.interruptible(cancelled):
+        rows = store.conn.execute("SELECT text FROM reports")
+        return Vocabulary(text for (text,) in _rows(rows, cancelled, 500))
 
 
 def search_store(

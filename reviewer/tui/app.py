@@ -18,7 +18,7 @@ from textual.worker import get_current_worker
 
 from reviewer.core.changes import Changes, LogMark, Watcher, changes_since, log_mark
 from reviewer.core.model import ReviewerError
-from reviewer.core.store import Store
+from reviewer.core.store import Cancelled, Store
 from reviewer.core.team import blind_report_ids
 from reviewer.core.text import one_line
 from reviewer.tui.screens.review import ReviewScreen
@@ -115,7 +115,7 @@ class ReviewerApp(App):
 
     @work(thread=True, exclusive=True, group="index")
     def _build_index(self) -> None:
-        from reviewer.core.search import Cancelled, index_store, vocabulary_of
+        from reviewer.core.search import index_store, vocabulary_of
 
         worker = get_current_worker()
 

@@ -9,7 +9,7 @@ import pytest
 
 from reviewer.core.importer import import_paths
 from reviewer.core.model import ReviewerError, Span, Status, ValidationError
-from reviewer.core.store import Store
+from reviewer.core.store import Cancelled, Store
 
 TEXT = (
     "A 27-year-old woman developed facial erythema after dupilumab. "
@@ -369,3 +369,27 @@ def test_spans_overlapping_each_place_in_document_order(tmp_path: Path) -> None:
     many = places * 300
     assert store.spans_overlapping(many) == found * 300
     assert store.spans_overlapping([]) == []
+
+
+def test_a_long_statement_stops_when_its_caller_cancels(tmp_path: Path) -> None:
+    """interruptible: SQLite asks between steps of a statement (a sort before its first row
+    comes), so a worker stops at once when the app closes, not after the statement."""
+    store = make_store(tmp_path)
+    slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) "
+    asked: list[int] = []
+
+    def cancelled() -> bool:
+        asked.append(1)
+        return len(asked) >= 3  # the third time it is asked
+
+    with pytest.raises(Cancelled), store.interruptible(cancelled):
+        store.conn.execute(slow + "SELECT i FROM n ORDER BY -i LIMIT 1").fetchone()
+    assert len(asked) >= 3  # asked during the statement (no row had come yet)
+    # The handler is gone: the same statement runs to its end, and so with a caller that
+    # never cancels.
+    assert store.conn.execute(slow + "SELECT count(*) FROM n").fetchone() == (3000000,)
+    with store.interruptible(lambda: False):
+        assert store.report_count() == 1
+    with store.interruptible(None):
+        assert store.report_count() == 1
+    store.close()

@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 
 from reviewer.core.changes import layer_counts
 from reviewer.core.model import Report, ReviewerError, Span, Status
-from reviewer.core.store import ActionResult, Change, Store, applied
+from reviewer.core.store import ActionResult, Cancelled, Change, Store, applied
 from reviewer.core.text import find_all, one_line
 from reviewer.tui.screens.editing import EditingMixin
 from reviewer.tui.screens.layers import LayersMixin
@@ -232,10 +232,18 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
 
     @work(thread=True, exclusive=True, group="counts")
     def _count_worker(self) -> None:
+        worker = get_current_worker()
+
+        def cancelled() -> bool:  # the app is closing: stop, do not keep it waiting
+            return worker.is_cancelled
+
         # A sqlite connection belongs to one thread: this one opens its own.
-        with self.store.for_thread() as store:
-            counts = layer_counts(store)
-        if not get_current_worker().is_cancelled:
+        try:
+            with self.store.for_thread() as store, store.interruptible(cancelled):
+                counts = layer_counts(store)
+        except Cancelled:
+            return
+        if not worker.is_cancelled:
             self.app.call_from_thread(self._show_counts, counts)
 
     def _show_counts(self, counts: dict[str, dict[str, Counter[str]]]) -> None:
