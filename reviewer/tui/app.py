@@ -62,8 +62,13 @@ class ReviewerApp(App):
         # the queue's 10,000 rows and the widgets set off dozens, each walking what is new
         # (together 8 ms of the first screen); they are turned back on right after it.
         gc.freeze()
+        collecting = gc.isenabled()
         gc.disable()
-        return super().run(**kwargs)
+        try:
+            return super().run(**kwargs)
+        finally:  # (an app that closed before its first screen was drawn)
+            if collecting:
+                gc.enable()
 
     def get_default_screen(self) -> ReviewScreen:
         # The first screen on the stack itself, not pushed over an empty default screen
