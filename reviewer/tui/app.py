@@ -62,13 +62,20 @@ class ReviewerApp(App):
         # the queue's 10,000 rows and the widgets set off dozens, each walking what is new
         # (together 8 ms of the first screen); they are turned back on right after it.
         gc.freeze()
-        collecting = gc.isenabled()
+        self._collector_paused = gc.isenabled()
         gc.disable()
         try:
             return super().run(**kwargs)
         finally:  # (an app that closed before its first screen was drawn)
-            if collecting:
-                gc.enable()
+            self._resume_collector()
+
+    _collector_paused = False  # run() turned the collector off for the start (not run_test)
+
+    def _resume_collector(self) -> None:
+        if self._collector_paused:
+            self._collector_paused = False
+            gc.freeze()  # the screen's widgets and the queue live on: kept out of its walks
+            gc.enable()
 
     def get_default_screen(self) -> ReviewScreen:
         # The first screen on the stack itself, not pushed over an empty default screen
@@ -79,9 +86,7 @@ class ReviewerApp(App):
         self.call_after_refresh(self._first_screen_drawn)
 
     def _first_screen_drawn(self) -> None:
-        if not gc.isenabled():  # run() turned the collector off for the start (not run_test)
-            gc.freeze()  # the screen's widgets and the queue live on: kept out of its walks
-            gc.enable()
+        self._resume_collector()
         # After the first screen is drawn: the build shares the interpreter with it.
         self._build_index()
         self.set_interval(POLL_SECONDS, self._poll, name="live refresh")

@@ -261,10 +261,10 @@ class ReviewScreen(EditingMixin, LayersMixin, Screen):
         queue = self.query_one(ReportQueue)
         if statuses or text:
             shown = [row for row in self.rows if matches(row, statuses, text)]
-            queue.set_rows(shown, current, follow=follow)
+            index = None
         else:  # every row, in order: the queue can look rows up in the screen's own index
-            shown = list(self.rows)
-            queue.set_rows(shown, current, follow=follow, index=self._row_index)
+            shown, index = list(self.rows), self._row_index
+        queue.set_rows(shown, current, follow=follow, index=index)
         # While the filter is typed, a half-typed status is said in the title, not in a pop-up.
         queue.border_title = Content(one_line(error or f"Reports {len(shown)}/{len(self.rows)}"))
 
